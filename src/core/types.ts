@@ -1,0 +1,196 @@
+import { z } from 'zod';
+
+/** JSON-safe value: what the state, events and effects are made of. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** The channels a conversation can run on. */
+export const channelSchema = z.enum(['sms', 'whatsapp', 'webchat']);
+/** A channel name: `'sms'` (default), `'whatsapp'` or `'webchat'`. */
+export type Channel = z.infer<typeof channelSchema>;
+
+/** Longest inbound text step accepts; longer bodies are truncated by the channel layer, never by step. */
+export const MAX_INBOUND_TEXT = 10_000;
+
+/** What the understanding pipeline concluded about one inbound text; recorded, then handed to step as data. */
+export const understandingSchema = z.object({
+  /** The intent chosen, or null when nothing was understood. */
+  intent: z.string().nullable(),
+  /** 0..1; the bot compares it with its confidence threshold. */
+  confidence: z.number().min(0).max(1),
+  /** Which stage decided: keyword rules, the built-in classifier or an LLM adapter. */
+  source: z.enum(['rules', 'classifier', 'llm', 'none']),
+  /** Fields extracted from the text (validated by the flow's schema before use). */
+  entities: z.record(z.string(), z.unknown()).optional(),
+  /** The runner-up intents, best first, used for a clarifying question. */
+  alternatives: z.array(z.object({ intent: z.string(), confidence: z.number() })).optional(),
+});
+/** The recorded result of understanding one inbound text. */
+export type Understanding = z.infer<typeof understandingSchema>;
+
+/** Media attached to an inbound message (MMS, WhatsApp). */
+export const mediaSchema = z.object({ url: z.string().max(4096), contentType: z.string().max(256).optional() });
+
+/**
+ * An inbound message as every channel delivers it: E.164 numbers, the provider's id, time as data.
+ * `receivedAt` is an ISO-8601 string or a Date; step reads time only from here.
+ */
+export const inboundMessageSchema = z.object({
+  id: z.string().min(1).max(256),
+  from: z.string().min(1).max(64),
+  to: z.string().min(1).max(64),
+  text: z.string().max(MAX_INBOUND_TEXT),
+  receivedAt: z.union([z.iso.datetime({ offset: true }), z.date()]),
+  channel: channelSchema.default('sms'),
+  provider: z.string().max(64).optional(),
+  media: z.array(mediaSchema).max(20).default([]),
+  understanding: understandingSchema.optional(),
+});
+/** An inbound message after validation (defaults applied). */
+export type InboundMessage = z.output<typeof inboundMessageSchema>;
+/** An inbound message as a caller may write it (`channel`, `media` optional). */
+export type InboundMessageInput = z.input<typeof inboundMessageSchema>;
+
+/** SMS character encodings. */
+export type Encoding = 'GSM-7' | 'UCS-2';
+
+/** Why a message is sent; compliance messages bypass handoff silence, proactive ones need opt-in. */
+export type OutboundKind = 'reply' | 'compliance' | 'agent' | 'proactive';
+
+/** One outbound message produced by step (or by an agent); the engine puts it in the outbox. */
+export const outboundReplySchema = z.object({
+  id: z.string(),
+  to: z.string(),
+  from: z.string().optional(),
+  channel: channelSchema,
+  text: z.string(),
+  segments: z.number().int().nonnegative(),
+  encoding: z.enum(['GSM-7', 'UCS-2']),
+  kind: z.enum(['reply', 'compliance', 'agent', 'proactive']),
+});
+/** An outbound message with its encoding and segment count. */
+export type OutboundReply = z.infer<typeof outboundReplySchema>;
+
+/** Consent of a contact to receive messages. */
+export type ConsentStatus = 'unknown' | 'opted_in' | 'opted_out';
+
+/** How consent last changed. */
+export interface Consent {
+  status: ConsentStatus;
+  /** ISO time of the change. */
+  at?: string;
+  /** `keyword` (STOP/START), `natural` ("please stop texting me"), `provider` (e.g. Twilio 21610), `api`, `web_form`. */
+  via?: 'keyword' | 'natural' | 'provider' | 'api' | 'web_form';
+  /** Id of the message that changed it. */
+  messageId?: string;
+  /** The text that changed it (the inbound text or the disclosure shown). */
+  text?: string;
+}
+
+/** Who is answering a thread: the bot, nobody yet (waiting for a person), an agent, or nobody (closed). */
+export type HandoffStatus = 'bot' | 'waiting' | 'agent' | 'closed';
+
+/** Why a thread was handed to a person. */
+export type EscalationReason =
+  | 'requested'
+  | 'low_confidence'
+  | 'retries_exhausted'
+  | 'billing_dispute'
+  | 'angry_sentiment'
+  | 'vip'
+  | 'effect_failed'
+  | 'unanswered'
+  | (string & {});
+
+/** A flow machine's persisted snapshot: plain JSON. */
+export interface MachineSnapshot {
+  value: Json;
+  context: { [key: string]: Json };
+  status: 'active' | 'done';
+}
+
+/** One conversation thread: a flow run with its handoff status. Old threads live in the transcript. */
+export interface Thread {
+  id: string;
+  flow: string;
+  machine: MachineSnapshot;
+  handoff: { status: HandoffStatus; reason?: EscalationReason; at?: string };
+  startedAt: string;
+  lastActivityAt: string;
+  /** A clarifying question is pending: the choices offered, so a digit answer can be mapped back. */
+  clarify?: { choices: string[]; at: string };
+}
+
+/** The current persisted state version. */
+export const STATE_VERSION = 1;
+
+/**
+ * Everything the bot remembers about one contact on one channel. Plain JSON: it survives
+ * `JSON.parse(JSON.stringify(state))` unchanged and continues exactly as the original.
+ */
+export interface ConversationState {
+  v: typeof STATE_VERSION;
+  contact: { key: string; phone: string; channel: Channel; business: string };
+  consent: Consent;
+  profile: { [key: string]: Json };
+  tags: string[];
+  thread: Thread;
+  /** How many inputs step has applied; the engine also keeps its own storage version. */
+  seq: number;
+}
+
+/** A side effect step asks the engine to run; results come back as `effect.result` events. */
+export interface Effect {
+  /** Derived from the input id: `<inputId>:e<n>`. */
+  id: string;
+  /** Namespaced: `calendar.check`, `calendar.book`, `crm.upsertLead`, `notify.team`, `payments.createLink`, … */
+  type: string;
+  /** The thread the result belongs to. */
+  threadId: string;
+  payload: { [key: string]: Json };
+}
+
+/** An event for a conversation that is not a text: an effect result, an external event, an agent action. */
+export interface ConversationEvent {
+  kind: 'event';
+  /** Unique per event: idempotency key. */
+  id: string;
+  /** `effect.result`, `agent.release`, `agent.close`, `agent.take`, or a host type such as `payment.confirmed`. */
+  type: string;
+  /** ISO time or Date: the only clock step reads. */
+  at: string | Date;
+  data?: { [key: string]: Json };
+}
+
+/** Append-only transcript record step emits beside the state (never inside it). */
+export interface TranscriptEvent {
+  /** Derived from the input id: `<inputId>:t<n>`. */
+  id: string;
+  threadId: string;
+  at: string;
+  type:
+    | 'inbound'
+    | 'outbound'
+    | 'transition'
+    | 'escalation'
+    | 'consent'
+    | 'understanding'
+    | 'effect'
+    | 'effect.result'
+    | 'thread.started'
+    | 'thread.ended'
+    | 'handoff'
+    | 'event'
+    | 'dropoff'
+    | 'status'
+    | 'llm'
+    | (string & {});
+  data: { [key: string]: Json };
+}
+
+/** The result of one {@link Bot.step}: next state, replies, effects to run, transcript events. */
+export interface StepResult {
+  state: ConversationState;
+  replies: OutboundReply[];
+  effects: Effect[];
+  events: TranscriptEvent[];
+}
