@@ -1,0 +1,400 @@
+/**
+ * Helpers shared by the channel adapters (Twilio, Plivo, Vonage, MessageBird/Bird, web chat): form parsing,
+ * constant-time comparison, HMAC/hash helpers, XML escaping, `fetch` with a timeout, and the small mapping
+ * helpers every adapter needs. Pure except {@link fetchWithTimeout}. Adapters never import each other; they
+ * import this file instead.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { SmsflowError, type SmsflowErrorCode } from '../../core/errors.js';
+import { type CountryCode, tryNormalizePhone } from '../../core/phone.js';
+import { MAX_INBOUND_TEXT } from '../../core/types.js';
+import type { SendResult } from './types.js';
+
+/** Longest received value quoted in an error message; webhook bodies may hold personal data. */
+const MAX_QUOTED = 64;
+
+/**
+ * Quotes a received value for an error message: JSON-quoted and clipped, so a message never carries a full
+ * body (STYLE: never log full message bodies).
+ *
+ * @example
+ * quote('x'.repeat(100)) // '"xxxx…" (100 chars)'
+ */
+export function quote(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  const text = typeof value === 'string' ? value : String(value);
+  if (text.length <= MAX_QUOTED) return JSON.stringify(text);
+  return `${JSON.stringify(text.slice(0, MAX_QUOTED))}… (${text.length} chars)`;
+}
+
+/**
+ * Makes an adapter-named {@link SmsflowError}: `[smsflow] [twilio] …` (STYLE: adapter errors name their adapter).
+ *
+ * @example
+ * throw adapterError('twilio', 'SMSFLOW_ERR_INVALID_WEBHOOK', 'Missing field "From".');
+ */
+export function adapterError(
+  adapter: string,
+  code: SmsflowErrorCode,
+  message: string,
+  options: { cause?: unknown } = {},
+): SmsflowError {
+  return new SmsflowError(code, `[${adapter}] ${message}`, options);
+}
+
+/**
+ * Throws `SMSFLOW_ERR_INVALID_CONFIG` when a required string option is missing or empty.
+ *
+ * @returns the option value
+ * @example
+ * const token = requireOption('twilio', options.authToken, 'authToken');
+ */
+export function requireOption(adapter: string, value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw adapterError(
+      adapter,
+      'SMSFLOW_ERR_INVALID_CONFIG',
+      `Missing option ${name} (received ${quote(value)}). Pass it to ${adapter}Channel({ ${name}: '…' }), usually from an environment variable.`,
+    );
+  }
+  return value;
+}
+
+/** Form or query parameters with every value kept, in arrival order. Null prototype: keys are data. */
+export type MultiParams = Record<string, string[]>;
+
+/**
+ * Parses an `application/x-www-form-urlencoded` string (a POST body or a query string without `?`) keeping
+ * repeated keys. Never throws: malformed percent escapes are kept as written (WHATWG URLSearchParams rules).
+ *
+ * @example
+ * parseFormMulti('a=1&a=2&b=%2B1') // { a: ['1', '2'], b: ['+1'] }
+ */
+export function parseFormMulti(body: string): MultiParams {
+  const out: MultiParams = Object.create(null);
+  for (const [key, value] of new URLSearchParams(body)) {
+    const list = out[key];
+    if (list) list.push(value);
+    else out[key] = [value];
+  }
+  return out;
+}
+
+/**
+ * Parses a form body to single values (the first value of a repeated key).
+ *
+ * @example
+ * parseForm('From=%2B14155550100&Body=Hi') // { From: '+14155550100', Body: 'Hi' }
+ */
+export function parseForm(body: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const [key, values] of Object.entries(parseFormMulti(body))) out[key] = values[0] ?? '';
+  return out;
+}
+
+/**
+ * The query string of a URL (without `?` and `#fragment`), or `''`. Never throws.
+ *
+ * @example
+ * queryOf('https://x.test/sms?a=1#f') // 'a=1'
+ */
+export function queryOf(url: string): string {
+  const noFragment = url.split('#', 1)[0] ?? '';
+  const at = noFragment.indexOf('?');
+  return at === -1 ? '' : noFragment.slice(at + 1);
+}
+
+/**
+ * Parameters of a webhook request: the query string for GET, else the form body merged over the query.
+ *
+ * @example
+ * requestParams({ method: 'GET', url: 'https://x/?From=1', headers: {}, body: '' }) // { From: '1' }
+ */
+export function requestParams(request: {
+  method: string;
+  url: string;
+  body: string;
+}): Record<string, string> {
+  const query = parseForm(queryOf(request.url));
+  if (request.method.toUpperCase() === 'GET') return query;
+  return Object.assign(query, parseForm(request.body));
+}
+
+/**
+ * Case-insensitive header lookup (the HTTP layer lower-cases names; hosts calling adapters directly may not).
+ *
+ * @example
+ * header({ 'x-twilio-signature': 'abc' }, 'X-Twilio-Signature') // 'abc'
+ */
+export function header(headers: Record<string, string> | undefined, name: string): string | undefined {
+  if (!headers || typeof headers !== 'object') return undefined;
+  const lower = name.toLowerCase();
+  const direct = headers[lower];
+  if (typeof direct === 'string') return direct;
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === lower && typeof value === 'string') return value;
+  }
+  return undefined;
+}
+
+/**
+ * Constant-time string comparison. Both sides are hashed first, so neither the content nor the length of
+ * the expected value leaks through timing (the SDKs use `scmp`/`timingSafeEqual` for the same reason).
+ *
+ * @example
+ * safeEqual(received, expected) // true only when identical
+ */
+export function safeEqual(a: string, b: string): boolean {
+  if (typeof a !== 'string' || typeof b !== 'string') return false;
+  const ha = createHash('sha256').update(a, 'utf8').digest();
+  const hb = createHash('sha256').update(b, 'utf8').digest();
+  return timingSafeEqual(ha, hb) && a.length === b.length;
+}
+
+/** Digest names the providers use for webhook signatures. */
+export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha512' | 'md5';
+
+/**
+ * Base64 HMAC of UTF-8 `data` (Twilio: SHA-1; Plivo, Bird: SHA-256).
+ *
+ * @example
+ * hmacBase64('sha1', '12345', 'https://mycompany.com/myapp.php?foo=1&bar=2…')
+ */
+export function hmacBase64(algorithm: HmacAlgorithm, key: string | Buffer, data: string | Buffer): string {
+  return createHmac(algorithm, key).update(data).digest('base64');
+}
+
+/**
+ * Lower-case hex HMAC of UTF-8 `data` (Vonage SMS signatures).
+ *
+ * @example
+ * hmacHex('sha256', 'secret', '&a=1')
+ */
+export function hmacHex(algorithm: HmacAlgorithm, key: string | Buffer, data: string | Buffer): string {
+  return createHmac(algorithm, key).update(data).digest('hex');
+}
+
+/**
+ * Lower-case hex SHA-256 of UTF-8 `data` (Twilio `bodySHA256`, Vonage/MessageBird `payload_hash`).
+ *
+ * @example
+ * sha256Hex('{"property": "value", "boolean": true}') // '0a1ff763…6620'
+ */
+export function sha256Hex(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Verifies a header that may list several comma-separated signatures (Plivo V3 during key rotation):
+ * true when any entry equals `expected`, compared in constant time.
+ *
+ * @example
+ * anySignatureMatches('old=,new=', 'new=') // true
+ */
+export function anySignatureMatches(headerValue: string, expected: string): boolean {
+  let matched = false;
+  // No early exit: every entry is compared so timing does not reveal which one matched.
+  for (const candidate of headerValue.split(',')) {
+    if (safeEqual(candidate.trim(), expected)) matched = true;
+  }
+  return matched;
+}
+
+// XML 1.0 §2.2 Char: these code points cannot appear in a document even escaped, so they are dropped.
+const XML_INVALID =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Escapes text for XML element content or a double- or single-quoted attribute, and drops characters XML 1.0
+ * forbids (NUL, most C0 controls, lone surrogates), so a reply can never break the TwiML/Plivo XML document.
+ *
+ * @example
+ * escapeXml('Tom & "Jerry" <3') // 'Tom &amp; &quot;Jerry&quot; &lt;3'
+ */
+export function escapeXml(text: string): string {
+  return text
+    .replace(XML_INVALID, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+/**
+ * `Authorization` header value for HTTP Basic auth.
+ *
+ * @example
+ * basicAuth('AC123', 'token') // 'Basic QUMxMjM6dG9rZW4='
+ */
+export function basicAuth(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+}
+
+/** A `fetch`-compatible function; adapters take one in their options so tests and hosts can inject it. */
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** What a provider API call gave: an HTTP response (any status) or a network failure / timeout. */
+export type HttpOutcome =
+  | { kind: 'response'; status: number; text: string; json: unknown }
+  | { kind: 'network'; timedOut: boolean; message: string };
+
+/** Default time budget for one provider API call, connect to last byte. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * Calls `fetch` with an abort timeout and reads the whole body. Never throws: network errors and timeouts
+ * come back as `{ kind: 'network' }`; `json` is the parsed body or `undefined` when it is not JSON.
+ *
+ * @param fetchImpl - injectable fetch (defaults to the global one at the call site)
+ * @param timeoutMs - aborts the request after this many milliseconds
+ * @example
+ * const out = await fetchWithTimeout(fetch, url, { method: 'POST', body }, 10_000);
+ * if (out.kind === 'network') return networkFailure(out);
+ */
+export async function fetchWithTimeout(
+  fetchImpl: FetchLike,
+  url: string,
+  init: RequestInit,
+  timeoutMs: number = DEFAULT_TIMEOUT_MS,
+): Promise<HttpOutcome> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const response = await fetchImpl(url, { ...init, signal: controller.signal });
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text.length > 0 ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { kind: 'response', status: response.status, text, json };
+  } catch (error) {
+    const timedOut = controller.signal.aborted;
+    const message = timedOut
+      ? `no response within ${timeoutMs} ms`
+      : error instanceof Error
+        ? error.message
+        : String(error);
+    return { kind: 'network', timedOut, message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * True for HTTP statuses where trying again later may succeed: 408, 429 and 5xx.
+ *
+ * @example
+ * isRetryableStatus(503) // true
+ */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/**
+ * The {@link SendResult} for a network failure or timeout: always retryable (the dispatcher backs off).
+ * `errorCode` is `'timeout'` or `'network'`.
+ *
+ * @example
+ * if (out.kind === 'network') return networkFailure('twilio', out);
+ */
+export function networkFailure(adapter: string, outcome: { timedOut: boolean; message: string }): SendResult {
+  return {
+    ok: false,
+    errorCode: outcome.timedOut ? 'timeout' : 'network',
+    message: `[${adapter}] ${outcome.timedOut ? 'Timed out' : 'Network error'}: ${outcome.message}`,
+    retryable: true,
+  };
+}
+
+/**
+ * True when `value` is a plain object (not null, not an array).
+ *
+ * @example
+ * isRecord({}) // true
+ */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Reads a required, non-empty string field from parsed webhook params; throws `SMSFLOW_ERR_INVALID_WEBHOOK`
+ * naming the field when it is absent.
+ *
+ * @example
+ * const sid = requireField('twilio', params, 'MessageSid');
+ */
+export function requireField(adapter: string, params: Record<string, unknown>, field: string): string {
+  const value = params[field];
+  if (typeof value !== 'string' || value.length === 0) {
+    throw adapterError(
+      adapter,
+      'SMSFLOW_ERR_INVALID_WEBHOOK',
+      `The webhook lacks the required field "${field}" (received ${quote(value)}). Point the provider's webhook at the right route (inbound vs status) and keep the body unmodified.`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Normalises a webhook address to E.164; a short code (3–8 digits, e.g. a US short code in `To`) is kept
+ * as written because it has no E.164 form. Throws `SMSFLOW_ERR_INVALID_WEBHOOK` naming the field otherwise.
+ *
+ * @example
+ * webhookPhone('plivo', '14155550100', 'From') // '+14155550100'
+ */
+export function webhookPhone(
+  adapter: string,
+  value: string,
+  field: string,
+  defaultCountry?: CountryCode,
+): string {
+  const e164 = tryNormalizePhone(value, defaultCountry ? { defaultCountry } : {});
+  if (e164 !== null) return e164;
+  if (/^[0-9]{3,8}$/.test(value)) return value;
+  throw adapterError(
+    adapter,
+    'SMSFLOW_ERR_INVALID_WEBHOOK',
+    `Field "${field}" is not a phone number: ${quote(value)}. Expected E.164 such as +14155550100 (set defaultCountry for national numbers).`,
+  );
+}
+
+/**
+ * Clips inbound text to {@link MAX_INBOUND_TEXT}: the channel layer truncates, never step (core/types.ts).
+ * Never splits a surrogate pair.
+ *
+ * @example
+ * clipInboundText('x'.repeat(20_000)).length // 10000
+ */
+export function clipInboundText(text: string): string {
+  if (text.length <= MAX_INBOUND_TEXT) return text;
+  let end = MAX_INBOUND_TEXT;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return text.slice(0, end);
+}
+
+/**
+ * Maps a provider's raw status to ours with a lookup table; throws `SMSFLOW_ERR_INVALID_WEBHOOK` listing the
+ * known values when the status is unknown.
+ *
+ * @example
+ * mapStatus('plivo', 'delivered', { delivered: 'delivered' }) // 'delivered'
+ */
+export function mapStatus<T extends string>(
+  adapter: string,
+  raw: string,
+  table: Readonly<Record<string, T>>,
+): T {
+  const mapped = Object.hasOwn(table, raw.toLowerCase()) ? table[raw.toLowerCase()] : undefined;
+  if (mapped === undefined) {
+    throw adapterError(
+      adapter,
+      'SMSFLOW_ERR_INVALID_WEBHOOK',
+      `Unknown delivery status ${quote(raw)}. Known: ${Object.keys(table).join(', ')}. Is this a status callback?`,
+    );
+  }
+  return mapped;
+}
