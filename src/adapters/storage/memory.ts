@@ -50,12 +50,37 @@ export function toMs(value: string, field: string, adapter: string): number {
 }
 
 /**
+ * Checks every time a commit will store before anything is written (so a bad value cannot leave a
+ * half-applied commit) and returns the conversation's `updatedAt` in ms: `state.thread.lastActivityAt`.
+ * @internal
+ */
+export function validateCommitTimes(input: CommitInput, adapter: string): number {
+  for (const e of input.events) toMs(e.at, `event ${JSON.stringify(e.id)} at`, adapter);
+  for (const r of input.outbox) {
+    for (const f of ['createdAt', 'updatedAt', 'nextAttemptAt'] as const)
+      toMs(r[f], `outbox ${JSON.stringify(r.id)} ${f}`, adapter);
+  }
+  return toMs(input.state.thread.lastActivityAt, 'state.thread.lastActivityAt', adapter);
+}
+
+/**
+ * When a row becomes claimable, in epoch ms: `nextAttemptAt` for `pending`, the lease end for `sending`, and
+ * null for every other status (never claimed). Adapters index this one number instead of two conditions.
+ * @internal
+ */
+export function outboxDueMs(row: OutboxMessage): number | null {
+  if (row.status === 'pending') return Date.parse(row.nextAttemptAt);
+  if (row.status === 'sending' && row.leaseUntil !== undefined) return Date.parse(row.leaseUntil);
+  return null;
+}
+
+/**
  * True when a row can be claimed at `nowMs`: pending and due, or sending with an expired lease.
  * @internal
  */
 export function isClaimable(row: OutboxMessage, nowMs: number): boolean {
-  if (row.status === 'pending') return Date.parse(row.nextAttemptAt) <= nowMs;
-  return row.status === 'sending' && row.leaseUntil !== undefined && Date.parse(row.leaseUntil) <= nowMs;
+  const due = outboxDueMs(row);
+  return due !== null && due <= nowMs;
 }
 
 /**
@@ -157,15 +182,13 @@ export function memoryStorage(options: MemoryStorageOptions = {}): StorageAdapte
     },
 
     async commit(input): Promise<CommitResult> {
-      const updatedMs = toMs(input.state.thread.lastActivityAt, 'state.thread.lastActivityAt', 'memory');
+      const updatedMs = validateCommitTimes(input, 'memory');
       if (input.idempotency) {
         const done = idempotency.get(input.idempotency.key);
         if (done) return { ok: false, reason: 'duplicate', result: copy(done.result) };
       }
       const current = conversations.get(input.key);
       if ((current?.version ?? 0) !== input.expectedVersion) return { ok: false, reason: 'conflict' };
-      // Validate every time before writing anything, so a bad event cannot leave a half-applied commit.
-      for (const e of input.events) toMs(e.at, `event ${e.id} at`, 'memory');
       const version = input.expectedVersion + 1;
       conversations.set(input.key, { version, state: copy(input.state), updatedMs });
       for (const e of input.events) events.push({ ...copy(e), conversationKey: input.key, seq: ++seq });

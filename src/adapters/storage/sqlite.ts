@@ -1,0 +1,293 @@
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
+import { SmsflowError } from '../../core/errors.js';
+import type { Json } from '../../core/types.js';
+import {
+  applyOutboxUpdate,
+  applyStatus,
+  compareOutbox,
+  FINISHED_OUTBOX_STATUSES,
+  outboxDueMs,
+  toMs,
+  validateCommitTimes,
+} from './memory.js';
+import type { CommitResult, OutboxMessage, StorageAdapter, StoredEvent } from './types.js';
+
+/** Options of {@link sqliteStorage}. Give `path` or `database`. */
+export interface SqliteStorageOptions {
+  /**
+   * Database file to open (created if missing), or `':memory:'`. Ignored when `database` is given.
+   * @default undefined (required unless `database` is given)
+   */
+  path?: string;
+  /**
+   * A better-sqlite3 `Database` the host opened. The adapter then leaves its pragmas alone and `close()`
+   * does not close it.
+   * @default undefined
+   */
+  database?: BetterSqlite3.Database;
+  /**
+   * How long a write waits for another process's lock before failing (`PRAGMA busy_timeout`).
+   * @default 5000
+   */
+  busyTimeoutMs?: number;
+  /**
+   * Prefix of the table names, so smsflow can share a database file with the host's tables.
+   * @default 'smsflow_'
+   */
+  tablePrefix?: string;
+}
+
+interface OutboxRowRecord {
+  row: string;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Loads better-sqlite3 only when the adapter is created, so `import 'smsflow'` works without it.
+ * CJS builds have `require`; ESM builds derive one from this module's URL.
+ */
+function loadDriver(): typeof BetterSqlite3 {
+  const req = typeof require === 'function' ? require : createRequire(import.meta.url);
+  try {
+    return req('better-sqlite3') as typeof BetterSqlite3;
+  } catch (cause) {
+    throw new SmsflowError(
+      'SMSFLOW_ERR_INVALID_CONFIG',
+      '[sqlite] Could not load "better-sqlite3". Install it (npm i better-sqlite3) or pass options.database.',
+      { cause },
+    );
+  }
+}
+
+/**
+ * Embedded storage in one SQLite file: the default for a single machine. Opens the file in WAL mode with a
+ * busy timeout, creates its tables if missing, and runs every write in one `BEGIN IMMEDIATE` transaction,
+ * so several processes on the same file never interleave a commit or a claim.
+ *
+ * @param options - See {@link SqliteStorageOptions}.
+ * @returns A {@link StorageAdapter} named `sqlite`.
+ * @throws SmsflowError `SMSFLOW_ERR_INVALID_CONFIG` when neither `path` nor `database` is given.
+ * @example
+ * const storage = sqliteStorage({ path: './data/smsflow.db' });
+ */
+export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
+  const prefix = options.tablePrefix ?? 'smsflow_';
+  if (!IDENTIFIER.test(`${prefix}x`)) {
+    throw new SmsflowError(
+      'SMSFLOW_ERR_INVALID_CONFIG',
+      `[sqlite] tablePrefix must be letters, digits and underscores, received ${JSON.stringify(prefix)}.`,
+    );
+  }
+  if (options.database === undefined && typeof options.path !== 'string') {
+    throw new SmsflowError(
+      'SMSFLOW_ERR_INVALID_CONFIG',
+      `[sqlite] Missing option path, received ${JSON.stringify(options.path)}. Pass { path: './smsflow.db' } or { database }.`,
+    );
+  }
+  const owned = options.database === undefined;
+  const db = options.database ?? new (loadDriver())(options.path as string);
+  if (owned) {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+    // WAL lets readers run during a write; NORMAL sync is durable in WAL except on power loss (sqlite.org/wal.html).
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+  }
+  const t = (name: string) => `"${prefix}${name}"`;
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS ${t('conversations')} (key TEXT PRIMARY KEY, version INTEGER NOT NULL,
+      state TEXT NOT NULL, updated_ms INTEGER NOT NULL);
+    CREATE INDEX IF NOT EXISTS ${t('conversations_updated')} ON ${t('conversations')} (updated_ms);
+    CREATE TABLE IF NOT EXISTS ${t('events')} (seq INTEGER PRIMARY KEY AUTOINCREMENT, conversation_key TEXT NOT NULL,
+      thread_id TEXT NOT NULL, at_ms INTEGER NOT NULL, event TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS ${t('events_key')} ON ${t('events')} (conversation_key, seq);
+    CREATE INDEX IF NOT EXISTS ${t('events_at')} ON ${t('events')} (at_ms);
+    CREATE TABLE IF NOT EXISTS ${t('outbox')} (id TEXT PRIMARY KEY, conversation_key TEXT NOT NULL,
+      status TEXT NOT NULL, created_ms INTEGER NOT NULL, due_ms INTEGER, provider_message_id TEXT,
+      updated_ms INTEGER NOT NULL, row TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS ${t('outbox_due')} ON ${t('outbox')} (due_ms) WHERE due_ms IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS ${t('outbox_key')} ON ${t('outbox')} (conversation_key, created_ms);
+    CREATE INDEX IF NOT EXISTS ${t('outbox_provider')} ON ${t('outbox')} (provider_message_id);
+    CREATE TABLE IF NOT EXISTS ${t('idempotency')} (key TEXT PRIMARY KEY, result TEXT NOT NULL, at_ms INTEGER NOT NULL);
+    CREATE INDEX IF NOT EXISTS ${t('idempotency_at')} ON ${t('idempotency')} (at_ms);
+  `);
+
+  const q = {
+    getConv: db.prepare(`SELECT version, state FROM ${t('conversations')} WHERE key = ?`),
+    insertConv: db.prepare(
+      `INSERT INTO ${t('conversations')} (key, version, state, updated_ms) VALUES (?, 1, ?, ?)`,
+    ),
+    updateConv: db.prepare(
+      `UPDATE ${t('conversations')} SET version = version + 1, state = ?, updated_ms = ? WHERE key = ? AND version = ?`,
+    ),
+    listConv: db.prepare(
+      `SELECT key, version, state FROM ${t('conversations')} WHERE updated_ms > ? ORDER BY updated_ms DESC LIMIT ?`,
+    ),
+    insertEvent: db.prepare(
+      `INSERT INTO ${t('events')} (conversation_key, thread_id, at_ms, event) VALUES (?, ?, ?, ?)`,
+    ),
+    listEvents: db.prepare(
+      `SELECT seq, event FROM ${t('events')} WHERE conversation_key = ? AND (? IS NULL OR thread_id = ?) ORDER BY seq`,
+    ),
+    insertOutbox: db.prepare(
+      `INSERT OR IGNORE INTO ${t('outbox')} (id, conversation_key, status, created_ms, due_ms, provider_message_id,
+        updated_ms, row) VALUES (@id, @key, @status, @created, @due, @pmid, @updated, @row)`,
+    ),
+    writeOutbox: db.prepare(
+      `UPDATE ${t('outbox')} SET status = @status, due_ms = @due, provider_message_id = @pmid, updated_ms = @updated,
+        row = @row WHERE id = @id`,
+    ),
+    getOutbox: db.prepare(`SELECT row FROM ${t('outbox')} WHERE id = ?`),
+    byProvider: db.prepare(
+      `SELECT row FROM ${t('outbox')} WHERE provider_message_id = ? ORDER BY created_ms, id LIMIT 1`,
+    ),
+    listOutbox: db.prepare(`SELECT row FROM ${t('outbox')} WHERE conversation_key = ?`),
+    due: db.prepare(
+      `SELECT row FROM ${t('outbox')} WHERE due_ms IS NOT NULL AND due_ms <= ? ORDER BY created_ms, id LIMIT ?`,
+    ),
+    getIdem: db.prepare(`SELECT result FROM ${t('idempotency')} WHERE key = ?`),
+    insertIdem: db.prepare(`INSERT INTO ${t('idempotency')} (key, result, at_ms) VALUES (?, ?, ?)`),
+    purgeEvents: db.prepare(`DELETE FROM ${t('events')} WHERE at_ms < ?`),
+    purgeIdem: db.prepare(`DELETE FROM ${t('idempotency')} WHERE at_ms < ?`),
+    purgeOutbox: db.prepare(
+      `DELETE FROM ${t('outbox')} WHERE updated_ms < ? AND status IN (${FINISHED_OUTBOX_STATUSES.map(() => '?').join(', ')})`,
+    ),
+  };
+
+  const params = (row: OutboxMessage) => ({
+    id: row.id,
+    key: row.conversationKey,
+    status: row.status,
+    created: Date.parse(row.createdAt),
+    due: outboxDueMs(row),
+    pmid: row.providerMessageId ?? null,
+    updated: Date.parse(row.updatedAt),
+    row: JSON.stringify(row),
+  });
+  const parseRow = (r: unknown): OutboxMessage | null =>
+    r ? (JSON.parse((r as OutboxRowRecord).row) as OutboxMessage) : null;
+
+  // IMMEDIATE takes the write lock up front: a deferred transaction that reads then writes can fail with
+  // SQLITE_BUSY when another process wrote in between, instead of waiting busy_timeout (sqlite.org/lang_transaction.html).
+  const commitTx = db.transaction(
+    (input: Parameters<StorageAdapter['commit']>[0], updatedMs: number): CommitResult => {
+      if (input.idempotency) {
+        const done = q.getIdem.get(input.idempotency.key) as { result: string } | undefined;
+        if (done) return { ok: false, reason: 'duplicate', result: JSON.parse(done.result) as Json };
+      }
+      const state = JSON.stringify(input.state);
+      if (input.expectedVersion === 0) {
+        if (q.getConv.get(input.key)) return { ok: false, reason: 'conflict' };
+        q.insertConv.run(input.key, state, updatedMs);
+      } else if (q.updateConv.run(state, updatedMs, input.key, input.expectedVersion).changes === 0) {
+        return { ok: false, reason: 'conflict' };
+      }
+      for (const e of input.events)
+        q.insertEvent.run(input.key, e.threadId, Date.parse(e.at), JSON.stringify(e));
+      for (const row of input.outbox) q.insertOutbox.run(params(row));
+      if (input.idempotency)
+        q.insertIdem.run(input.idempotency.key, JSON.stringify(input.idempotency.result), updatedMs);
+      return { ok: true, version: input.expectedVersion + 1 };
+    },
+  );
+  const claimTx = db.transaction(
+    (owner: string, now: string, nowMs: number, leaseMs: number, limit: number) => {
+      const leaseUntil = new Date(nowMs + leaseMs).toISOString();
+      return q.due.all(nowMs, limit).map((r: unknown) => {
+        const claimed: OutboxMessage = {
+          ...parseRow(r)!,
+          status: 'sending',
+          leaseOwner: owner,
+          leaseUntil,
+          updatedAt: now,
+        };
+        q.writeOutbox.run(params(claimed));
+        return claimed;
+      });
+    },
+  );
+  const updateTx = db.transaction(
+    (id: string, update: Parameters<StorageAdapter['updateOutbox']>[1], now: string) => {
+      const row = parseRow(q.getOutbox.get(id));
+      const next = row ? applyOutboxUpdate(row, update, now) : null;
+      if (next) q.writeOutbox.run(params(next));
+      return next !== null;
+    },
+  );
+  const statusTx = db.transaction(
+    (pmid: string, status: OutboxMessage['status'], now: string, code?: string) => {
+      const row = parseRow(q.byProvider.get(pmid));
+      const next = row ? applyStatus(row, status, now, code) : null;
+      if (next) q.writeOutbox.run(params(next));
+      return next;
+    },
+  );
+  const purgeTx = db.transaction((beforeMs: number) => {
+    const deleted = q.purgeEvents.run(beforeMs).changes;
+    q.purgeIdem.run(beforeMs);
+    q.purgeOutbox.run(beforeMs, ...FINISHED_OUTBOX_STATUSES);
+    return deleted;
+  });
+
+  return {
+    name: 'sqlite',
+    async getConversation(key) {
+      const row = q.getConv.get(key) as { version: number; state: string } | undefined;
+      return row ? { key, version: row.version, state: JSON.parse(row.state) } : null;
+    },
+    async commit(input) {
+      const updatedMs = validateCommitTimes(input, 'sqlite');
+      return commitTx.immediate(input, updatedMs);
+    },
+    async getIdempotency(key) {
+      const done = q.getIdem.get(key) as { result: string } | undefined;
+      return done ? (JSON.parse(done.result) as Json) : null;
+    },
+    async claimOutbox({ owner, now, leaseMs, limit }) {
+      return claimTx.immediate(owner, now, toMs(now, 'now', 'sqlite'), leaseMs, Math.max(0, limit));
+    },
+    async updateOutbox(id, update, now) {
+      return updateTx.immediate(id, update, now);
+    },
+    async getOutboxMessage(id) {
+      return parseRow(q.getOutbox.get(id));
+    },
+    async applyDeliveryStatus(providerMessageId, status, now, errorCode) {
+      return statusTx.immediate(providerMessageId, status, now, errorCode);
+    },
+    async listOutbox(key) {
+      return q.listOutbox
+        .all(key)
+        .map((r: unknown) => parseRow(r)!)
+        .sort(compareOutbox);
+    },
+    async listEvents(key, opts = {}) {
+      const thread = opts.threadId ?? null;
+      return (q.listEvents.all(key, thread, thread) as { seq: number; event: string }[]).map(
+        (r): StoredEvent => ({ ...JSON.parse(r.event), conversationKey: key, seq: r.seq }),
+      );
+    },
+    async listConversations(opts = {}) {
+      const after =
+        opts.updatedAfter === undefined
+          ? Number.MIN_SAFE_INTEGER
+          : toMs(opts.updatedAfter, 'updatedAfter', 'sqlite');
+      const rows = q.listConv.all(after, opts.limit ?? -1) as {
+        key: string;
+        version: number;
+        state: string;
+      }[];
+      return rows.map((r) => {
+        const state = JSON.parse(r.state);
+        return { key: r.key, version: r.version, state, updatedAt: state.thread.lastActivityAt };
+      });
+    },
+    async purge(before) {
+      return purgeTx.immediate(toMs(before, 'before', 'sqlite'));
+    },
+    async close() {
+      if (owned && db.open) db.close();
+    },
+  };
+}
