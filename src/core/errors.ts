@@ -34,7 +34,11 @@ export class SmsflowError extends Error {
   readonly issues: readonly SmsflowIssue[];
   override readonly cause?: unknown;
 
-  constructor(code: SmsflowErrorCode, message: string, options: { issues?: SmsflowIssue[]; cause?: unknown } = {}) {
+  constructor(
+    code: SmsflowErrorCode,
+    message: string,
+    options: { issues?: SmsflowIssue[]; cause?: unknown } = {},
+  ) {
     super(`[smsflow] ${message}`);
     this.name = 'SmsflowError';
     this.code = code;

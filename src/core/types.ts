@@ -28,7 +28,10 @@ export const understandingSchema = z.object({
 export type Understanding = z.infer<typeof understandingSchema>;
 
 /** Media attached to an inbound message (MMS, WhatsApp). */
-export const mediaSchema = z.object({ url: z.string().max(4096), contentType: z.string().max(256).optional() });
+export const mediaSchema = z.object({
+  url: z.string().max(4096),
+  contentType: z.string().max(256).optional(),
+});
 
 /**
  * An inbound message as every channel delivers it: E.164 numbers, the provider's id, time as data.
@@ -116,8 +119,10 @@ export interface Thread {
   handoff: { status: HandoffStatus; reason?: EscalationReason; at?: string };
   startedAt: string;
   lastActivityAt: string;
-  /** A clarifying question is pending: the choices offered, so a digit answer can be mapped back. */
-  clarify?: { choices: string[]; at: string };
+  /** A clarifying question is pending: the intents offered, in order, so a digit answer maps back. */
+  clarify?: { intents: string[]; at: string };
+  /** The question the flow waits on (the last `reply` with `ask`), asked again after a digression or hand-back. */
+  pending?: { key: string; vars: { [name: string]: Json } };
 }
 
 /** The current persisted state version. */
