@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresStorage } from '../../../src/adapters/storage/postgres.js';
+import type { ConversationState } from '../../../src/core/types.js';
+import { storageContract } from '../../../src/testing/storage-contract.js';
+
+const url = process.env.DATABASE_URL;
+const skip = url ? undefined : 'DATABASE_URL is not set';
+const schemaName = () => `smsflow_test_${randomUUID().replaceAll('-', '')}`;
+// One host pool for the whole file; every case gets its own schema, dropped afterwards.
+let pool: pg.Pool | undefined;
+const getPool = () => {
+  pool ??= new pg.Pool({ connectionString: url, max: 20 });
+  return pool;
+};
+const schemas = new WeakMap<object, string>();
+const dropSchema = (schema: string) => getPool().query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+afterAll(async () => {
+  await pool?.end();
+});
+
+storageContract({
+  name: 'postgres',
+  skip,
+  create: () => {
+    const schema = schemaName();
+    const s = postgresStorage({ pool: getPool(), schema });
+    schemas.set(s, schema);
+    return s;
+  },
+  destroy: async (s) => {
+    await s.close();
+    await dropSchema(schemas.get(s)!);
+  },
+});
+
+const T = '2026-01-01T00:00:00.000Z';
+const state: ConversationState = {
+  v: 1,
+  contact: { key: 'k', phone: '+15005550006', channel: 'sms', business: '+15005550001' },
+  consent: { status: 'unknown' },
+  profile: {},
+  tags: [],
+  thread: {
+    id: 't',
+    flow: 'f',
+    machine: { value: 'idle', context: {}, status: 'active' },
+    handoff: { status: 'bot' },
+    startedAt: T,
+    lastActivityAt: T,
+  },
+  seq: 0,
+};
+
+describe.skipIf(!url)(`${skip ? `[because ${skip}] ` : ''}postgresStorage`, () => {
+  const schema = schemaName();
+  beforeAll(async () => {
+    await dropSchema(schema);
+  });
+  afterAll(async () => {
+    await dropSchema(schema);
+  });
+
+  it('migrate() is idempotent, also when several processes run it at once', async () => {
+    const adapters = Array.from({ length: 4 }, () =>
+      postgresStorage({ connectionString: url, schema, tablePrefix: 'bot_', autoMigrate: false }),
+    );
+    await Promise.all(adapters.map((a) => a.migrate()));
+    await adapters[0]!.migrate();
+    const tables = await getPool().query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
+      [schema],
+    );
+    expect(tables.rows.map((r) => r.table_name)).toEqual([
+      'bot_conversations',
+      'bot_events',
+      'bot_idempotency',
+      'bot_outbox',
+    ]);
+    expect(
+      await adapters[1]!.commit({ key: 'k', expectedVersion: 0, state, events: [], outbox: [] }),
+    ).toEqual({
+      ok: true,
+      version: 1,
+    });
+    await Promise.all(adapters.map((a) => a.close()));
+  });
+
+  it('works with a host pool and leaves it open on close', async () => {
+    const host = new pg.Pool({ connectionString: url, max: 2 });
+    const s = postgresStorage({ pool: host, schema, tablePrefix: 'host_' });
+    await s.commit({ key: 'k', expectedVersion: 0, state, events: [], outbox: [] });
+    await s.close();
+    expect((await host.query(`SELECT version FROM "${schema}".host_conversations`)).rows).toEqual([
+      { version: 1 },
+    ]);
+    await host.end();
+  });
+
+  it('reports an unreachable server as a storage error and rejects bad names as config errors', async () => {
+    const s = postgresStorage({ connectionString: 'postgres://postgres@127.0.0.1:1/none', schema });
+    await expect(s.getConversation('k')).rejects.toMatchObject({ code: 'SMSFLOW_ERR_STORAGE' });
+    await s.close();
+    expect(() => postgresStorage({ connectionString: url, schema: 'a"; DROP' })).toThrow(
+      /schema.*"a\\"; DROP"/,
+    );
+    expect(() => postgresStorage({})).toThrow(
+      expect.objectContaining({ code: 'SMSFLOW_ERR_INVALID_CONFIG' }),
+    );
+  });
+});
