@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CountryCode } from '../../core/phone.js';
+import { isGsm7 } from '../../core/segments.js';
 import type { InboundMessage } from '../../core/types.js';
 import {
   adapterError,
@@ -132,10 +133,6 @@ function vonageTime(value: string | undefined): string | undefined {
   const iso = `${value.replace(' ', 'T')}Z`;
   return Number.isNaN(Date.parse(iso)) ? undefined : new Date(iso).toISOString();
 }
-
-// GSM 03.38 basic set + extension table (sms-facts §4); anything else makes the message UCS-2.
-const GSM7 =
-  /^[\n\r !"#$%&'()*+,\-./0-9:;<=>?@A-Z_a-z¡£¤¥§¿ÄÅÆÉÑÖØÜßàäåæÇèéìñòöøùüΓΔΘΛΞΠΣΦΨΩ\f[\\\]^{|}~€]*$/;
 
 /**
  * Pure reassembly of a concatenated inbound SMS: returns the whole message when parts `1..total` are all
@@ -344,7 +341,8 @@ export function vonageChannel(options: VonageChannelOptions): ChannelAdapter {
         // client-ref is at most 40 characters (sms-facts §1.2).
         'client-ref': request.id.slice(0, 40),
       });
-      if (!GSM7.test(request.text)) form.set('type', 'unicode');
+      // Vonage sends text as GSM-7 unless told otherwise; anything outside GSM 03.38 needs type=unicode.
+      if (!isGsm7(request.text)) form.set('type', 'unicode');
       if (request.statusCallbackUrl) form.set('callback', request.statusCallbackUrl);
       const out = await fetchWithTimeout(
         options.fetch ?? ((input, init) => fetch(input, init)),
@@ -381,8 +379,8 @@ export function vonageChannel(options: VonageChannelOptions): ChannelAdapter {
     },
 
     webhookResponse() {
-      // No synchronous reply on Vonage: any 2xx stops its 24-hour resend (inbound-sms.md).
-      return { status: 204, contentType: 'text/plain', body: '' };
+      // No synchronous reply on Vonage: a 200 (or 204) stops its 24-hour resend (inbound-sms.md).
+      return { status: 200, contentType: 'text/plain', body: '' };
     },
   };
 }
