@@ -31,15 +31,20 @@ export interface ComplianceKeywords {
   optIn: string[];
   help: string[];
   /**
-   * Opt-in keywords that count only when the caller says the contact is opted out (`{ optedOut: true }`),
-   * because "yes" is an everyday answer to a flow question. @default ['YES']
+   * Opt-in keywords that count only for an opted-out contact, because "yes" is an everyday answer to a flow
+   * question. See {@link DetectComplianceOptions.optedOut} for who decides. @default ['YES']
    */
   optInWhenOptedOut?: string[];
 }
 
 /** Options for {@link detectCompliance}. */
 export interface DetectComplianceOptions {
-  /** The contact is currently opted out; enables {@link ComplianceKeywords.optInWhenOptedOut} (YES). @default false */
+  /**
+   * Whether the contact is currently opted out. `true`: YES (see {@link ComplianceKeywords.optInWhenOptedOut})
+   * is an opt-in. `false`: YES is ordinary text (null). Omitted: YES is returned as
+   * `{ intent: 'opt_in', keyword: 'YES' }` and the caller must act on it only for an opted-out contact.
+   * @default undefined
+   */
   optedOut?: boolean;
 }
 
@@ -224,18 +229,20 @@ function findKeyword(normalized: string, list: unknown): string | undefined {
  *
  * Order: whole-message keywords (opt-out, then opt-in, then help), then plain-language opt-outs such as
  * "please stop texting me", "take me off your list", "wrong number, stop". HELP/INFO count only as the whole
- * message ("help me book" is a flow request). "YES" is an opt-in only with `{ optedOut: true }`. Plain-language
+ * message ("help me book" is a flow request). "YES" is an opt-in only for an opted-out contact: pass
+ * `{ optedOut }` to have it decided here, or omit it and check `keyword === 'YES'` yourself. Plain-language
  * opt-ins are not detected: re-consent must be an explicit keyword (or an API call).
  *
  * @param text - the inbound message body
  * @param keywords - keyword lists; defaults to {@link defaultComplianceKeywords}
- * @param options - `optedOut`: the contact is currently opted out (enables YES)
+ * @param options - `optedOut`: whether the contact is opted out (decides YES; see {@link DetectComplianceOptions})
  * @returns the match, or null when the text is not a compliance request
  * @example
  * detectCompliance('Stop!!! 🛑')                  // { intent: 'opt_out', via: 'keyword', keyword: 'STOP' }
  * detectCompliance('please stop texting me')     // { intent: 'opt_out', via: 'natural' }
  * detectCompliance('can I cancel my appointment') // null
- * detectCompliance('yes', undefined, { optedOut: true }) // { intent: 'opt_in', via: 'keyword', keyword: 'YES' }
+ * detectCompliance('yes', undefined, { optedOut: true })  // { intent: 'opt_in', via: 'keyword', keyword: 'YES' }
+ * detectCompliance('yes', undefined, { optedOut: false }) // null
  */
 export function detectCompliance(
   text: string,
@@ -251,7 +258,8 @@ export function detectCompliance(
     const checks: [ComplianceIntent, unknown][] = [
       ['opt_out', lists.optOut],
       ['opt_in', lists.optIn],
-      ['opt_in', options?.optedOut === true ? (lists.optInWhenOptedOut ?? ['YES']) : undefined],
+      // CTIA/Twilio: YES re-subscribes an opted-out contact; for anyone else it answers a flow question.
+      ['opt_in', options?.optedOut === false ? undefined : (lists.optInWhenOptedOut ?? ['YES'])],
       ['help', lists.help],
     ];
     for (const [intent, list] of checks) {

@@ -36,12 +36,13 @@ const keywordRows: Row[] = [
   ['START', 'opt_in'],
   ['start.', 'opt_in'],
   ['Unstop', 'opt_in'],
+  ['yes', 'opt_in'], // reported with keyword 'YES' when the caller does not say whether the contact opted out
   ['HELP', 'help'],
   ['help?', 'help'],
   ['Help!', 'help'],
   ['INFO', 'help'],
   ['info.', 'help'],
-  ['yes', null], // only an opt-in when the caller says the contact is opted out (tested below)
+  ['yes please', null], // YES is a keyword only as the whole message (and only for opted-out contacts, below)
   ['s t o p', null],
   ['stopp', null],
   ['st0p', null],
@@ -192,8 +193,8 @@ describe('detectCompliance: match details', () => {
     expect(detectCompliance('please stop texting me')).toEqual({ intent: 'opt_out', via: 'natural' });
   });
 
-  it('counts YES as opt-in only for an opted-out contact', () => {
-    expect(detectCompliance('yes')).toBeNull();
+  it('counts YES as opt-in only for an opted-out contact, or leaves the decision to the caller', () => {
+    expect(detectCompliance('yes')).toEqual({ intent: 'opt_in', via: 'keyword', keyword: 'YES' });
     expect(detectCompliance('Yes!', undefined, { optedOut: false })).toBeNull();
     expect(detectCompliance('Yes!', undefined, { optedOut: true })).toEqual({
       intent: 'opt_in',
