@@ -151,7 +151,7 @@ describe('vonage-messages parsing and send', () => {
     });
     const r = await adapter.send({ id: 'o1', to: '+447400123456', text: 'hi', channel: 'whatsapp' });
     expect(r).toEqual({ ok: true, providerMessageId: 'm1', status: 'queued' });
-    expect((seen?.headers as Record<string, string>).authorization).toBe('Bearer app.jwt.token');
+    expect((seen?.headers as Record<string, string> | undefined)?.authorization).toBe('Bearer app.jwt.token');
     expect(JSON.parse(String(seen?.body)).channel).toBe('whatsapp');
   });
 
