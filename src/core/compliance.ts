@@ -3,7 +3,7 @@
  *
  * Sources (sms-facts.md §2): carrier/Twilio keywords (STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE,
  * OPTOUT; START, YES, UNSTOP; HELP, INFO); CTIA MPBP (May 2023): act on plain language ("please opt me out");
- * FCC 24-24 / 47 CFR 64.1200(a)(10): consent may be revoked by "any reasonable means".
+ * FCC 24-24 (47 CFR 64.1200): consent may be revoked by "any reasonable means".
  *
  * Asymmetry on purpose: a missed opt-out risks TCPA liability for every later text, a false one costs the
  * contact a START. So "stop" wins ties, but "cancel" with an object is a booking, not an opt-out (the brief's
