@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SmsflowError } from '../../core/errors.js';
-import type { Json } from '../../core/types.js';
+import type { ConversationState, Json } from '../../core/types.js';
 import {
   applyOutboxUpdate,
   applyStatus,
@@ -230,64 +230,73 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     return deleted;
   });
 
+  /** Runs a synchronous driver call; driver failures (SQLITE_BUSY, disk full) become storage errors. */
+  const g = async <T>(op: string, fn: () => T): Promise<T> => {
+    try {
+      return fn();
+    } catch (cause) {
+      if (cause instanceof SmsflowError) throw cause;
+      throw new SmsflowError('SMSFLOW_ERR_STORAGE', `[sqlite] ${op} failed: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+  };
+
   return {
     name: 'sqlite',
-    async getConversation(key) {
-      const row = q.getConv.get(key) as { version: number; state: string } | undefined;
-      return row ? { key, version: row.version, state: JSON.parse(row.state) } : null;
-    },
-    async commit(input) {
-      const updatedMs = validateCommitTimes(input, 'sqlite');
-      return commitTx.immediate(input, updatedMs);
-    },
-    async getIdempotency(key) {
-      const done = q.getIdem.get(key) as { result: string } | undefined;
-      return done ? (JSON.parse(done.result) as Json) : null;
-    },
-    async claimOutbox({ owner, now, leaseMs, limit }) {
-      return claimTx.immediate(owner, now, toMs(now, 'now', 'sqlite'), leaseMs, Math.max(0, limit));
-    },
-    async updateOutbox(id, update, now) {
-      return updateTx.immediate(id, update, now);
-    },
-    async getOutboxMessage(id) {
-      return parseRow(q.getOutbox.get(id));
-    },
-    async applyDeliveryStatus(providerMessageId, status, now, errorCode) {
-      return statusTx.immediate(providerMessageId, status, now, errorCode);
-    },
-    async listOutbox(key) {
-      return q.listOutbox
-        .all(key)
-        .map((r: unknown) => parseRow(r)!)
-        .sort(compareOutbox);
-    },
-    async listEvents(key, opts = {}) {
-      const thread = opts.threadId ?? null;
-      return (q.listEvents.all(key, thread, thread) as { seq: number; event: string }[]).map(
-        (r): StoredEvent => ({ ...JSON.parse(r.event), conversationKey: key, seq: r.seq }),
-      );
-    },
-    async listConversations(opts = {}) {
-      const after =
-        opts.updatedAfter === undefined
-          ? Number.MIN_SAFE_INTEGER
-          : toMs(opts.updatedAfter, 'updatedAfter', 'sqlite');
-      const rows = q.listConv.all(after, opts.limit ?? -1) as {
-        key: string;
-        version: number;
-        state: string;
-      }[];
-      return rows.map((r) => {
-        const state = JSON.parse(r.state);
-        return { key: r.key, version: r.version, state, updatedAt: state.thread.lastActivityAt };
-      });
-    },
-    async purge(before) {
-      return purgeTx.immediate(toMs(before, 'before', 'sqlite'));
-    },
-    async close() {
-      if (owned && db.open) db.close();
-    },
+    getConversation: (key) =>
+      g('getConversation', () => {
+        const row = q.getConv.get(key) as { version: number; state: string } | undefined;
+        return row ? { key, version: row.version, state: JSON.parse(row.state) } : null;
+      }),
+    commit: (input) => g('commit', () => commitTx.immediate(input, validateCommitTimes(input, 'sqlite'))),
+    getIdempotency: (key) =>
+      g('getIdempotency', () => {
+        const done = q.getIdem.get(key) as { result: string } | undefined;
+        return done ? (JSON.parse(done.result) as Json) : null;
+      }),
+    claimOutbox: ({ owner, now, leaseMs, limit }) =>
+      g('claimOutbox', () =>
+        claimTx.immediate(owner, now, toMs(now, 'now', 'sqlite'), leaseMs, Math.max(0, limit)),
+      ),
+    updateOutbox: (id, update, now) => g('updateOutbox', () => updateTx.immediate(id, update, now)),
+    getOutboxMessage: (id) => g('getOutboxMessage', () => parseRow(q.getOutbox.get(id))),
+    applyDeliveryStatus: (providerMessageId, status, now, errorCode) =>
+      g('applyDeliveryStatus', () => statusTx.immediate(providerMessageId, status, now, errorCode)),
+    listOutbox: (key) =>
+      g('listOutbox', () =>
+        q.listOutbox
+          .all(key)
+          .map((r: unknown) => parseRow(r)!)
+          .sort(compareOutbox),
+      ),
+    listEvents: (key, opts = {}) =>
+      g('listEvents', () => {
+        const thread = opts.threadId ?? null;
+        return (q.listEvents.all(key, thread, thread) as { seq: number; event: string }[]).map(
+          (r): StoredEvent => ({ ...JSON.parse(r.event), conversationKey: key, seq: r.seq }),
+        );
+      }),
+    listConversations: (opts = {}) =>
+      g('listConversations', () => {
+        const after =
+          opts.updatedAfter === undefined
+            ? Number.MIN_SAFE_INTEGER
+            : toMs(opts.updatedAfter, 'updatedAfter', 'sqlite');
+        const rows = q.listConv.all(after, opts.limit ?? -1) as {
+          key: string;
+          version: number;
+          state: string;
+        }[];
+        return rows.map((r) => {
+          const state = JSON.parse(r.state) as ConversationState;
+          return { key: r.key, version: r.version, state, updatedAt: state.thread.lastActivityAt };
+        });
+      }),
+    purge: (before) => g('purge', () => purgeTx.immediate(toMs(before, 'before', 'sqlite'))),
+    close: () =>
+      g('close', () => {
+        if (owned && db.open) db.close();
+      }),
   };
 }

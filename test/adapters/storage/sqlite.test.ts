@@ -119,3 +119,15 @@ describe('sqliteStorage', () => {
     expect(ids.sort()).toEqual(rows.map((r) => r.id).sort());
   });
 });
+
+describe('sqliteStorage errors', () => {
+  it('reports a driver failure as a storage error naming the adapter', async () => {
+    const db = new Database(':memory:');
+    const s = sqliteStorage({ database: db });
+    db.close();
+    await expect(s.getConversation('k')).rejects.toMatchObject({
+      code: 'SMSFLOW_ERR_STORAGE',
+      message: expect.stringContaining('[sqlite] getConversation failed'),
+    });
+  });
+});
