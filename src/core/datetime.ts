@@ -6,6 +6,8 @@
  * Every export is pure: the clock is never read (`now` is passed in), nothing is logged, and the same input
  * always gives the same output, so transcripts replay (ARCHITECTURE.md: "time comes from message.receivedAt").
  * Zone math uses `@date-fns/tz` (TZDate), so DST gaps and overlaps follow the IANA database.
+ * Length (~420 lines): one cohesive parser whose rule tables and TSDoc are most of the file; splitting it
+ * would scatter the rules that must be read together.
  */
 import { TZDate } from '@date-fns/tz';
 import { format } from 'date-fns';
@@ -57,42 +59,29 @@ const MONTH_KEYS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep
 const DAY_KEYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const TOMORROW = 'tomorrow|tomorow|tommorow|tommorrow|tmrw|tmr|tmw|2morrow|2moro';
-const NUMBER_WORDS: Record<string, number> = {
-  a: 1,
-  an: 1,
-  one: 1,
-  two: 2,
-  three: 3,
-  four: 4,
-  five: 5,
-  six: 6,
-  seven: 7,
-};
+const WEEKDAY_RE = new RegExp(` (?:(next|this|coming) )?(${WEEKDAYS}) `);
+const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven'];
 const ISO_START = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 const HH_MM = /^([01]?\d|2[0-4]):([0-5]\d)$/;
 
-interface Ymd {
-  y: number;
-  m: number; // 1..12
-  d: number;
-}
+/** A calendar day; `m` is 1..12. */
+type Ymd = { y: number; m: number; d: number };
 /** An hour the customer gave: `exact` when unambiguous (am/pm, 24h clock), else resolved by the business-hours rule. */
-interface Clock {
-  h: number;
-  min: number;
-  exact: boolean;
-}
+type Clock = { h: number; min: number; exact: boolean };
 
 const UNRECOGNISED: ParsedDateTime = { ok: false, reason: 'unrecognised' };
 const validZones = new Set<string>();
+const configError = (message: string): SmsflowError =>
+  new SmsflowError('SMSFLOW_ERR_INVALID_CONFIG', message);
+/** Midnight UTC of a zoned date's calendar day, for day differences that ignore DST. */
+const dayMs = (d: Date): number => Date.UTC(d.getFullYear(), d.getMonth(), d.getDate());
 
 function assertZone(timeZone: string): void {
   if (validZones.has(timeZone)) return;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
   } catch {
-    throw new SmsflowError(
-      'SMSFLOW_ERR_INVALID_CONFIG',
+    throw configError(
       `Unknown time zone ${JSON.stringify(timeZone)}. Pass an IANA zone name such as "America/Los_Angeles".`,
     );
   }
@@ -102,10 +91,7 @@ function assertZone(timeZone: string): void {
 function assertNow(now: Date): number {
   const ms = now instanceof Date ? now.getTime() : Number.NaN;
   if (Number.isNaN(ms)) {
-    throw new SmsflowError(
-      'SMSFLOW_ERR_INVALID_CONFIG',
-      `Invalid "now" ${String(now)}. Pass a valid Date (e.g. message.receivedAt).`,
-    );
+    throw configError(`Invalid "now" ${String(now)}. Pass a valid Date (e.g. message.receivedAt).`);
   }
   return ms;
 }
@@ -144,14 +130,10 @@ function resolveHour(c: Clock, hint: 'am' | 'pm' | undefined): number {
   return c.h >= 1 && c.h <= 7 ? c.h + 12 : c.h;
 }
 
-function toResult(
-  date: Ymd,
-  clock: { h: number; min: number } | undefined,
-  timeZone: string,
-): ParsedDateTime {
+function toResult(date: Ymd, clock: { h: number; min: number } | undefined, zone: string): ParsedDateTime {
   // TZDate resolves a DST-gap wall time forward (02:30 on 2026-03-08 New York → 03:30 EDT) and an overlap to
   // the first (daylight) instant; date/time are read back from the instant so they always agree with `start`.
-  const at = new TZDate(date.y, date.m - 1, date.d, clock?.h ?? 0, clock?.min ?? 0, 0, 0, timeZone);
+  const at = new TZDate(date.y, date.m - 1, date.d, clock?.h ?? 0, clock?.min ?? 0, 0, 0, zone);
   const start = format(at, "yyyy-MM-dd'T'HH:mm:ssxxx");
   if (!clock) return { ok: true, start, hasTime: false, date: format(at, 'yyyy-MM-dd') };
   return { ok: true, start, hasTime: true, date: format(at, 'yyyy-MM-dd'), time: format(at, 'HH:mm') };
@@ -194,7 +176,12 @@ const DATE_RULES: Rule<Ymd>[] = [
   [
     / in (\d{1,3}|an?|one|two|three|four|five|six|seven) (days?|weeks?) /,
     (m, t) => {
-      const n = (NUMBER_WORDS[m[1]!] ?? Number(m[1])) * (m[2]!.startsWith('week') ? 7 : 1);
+      const count = /^an?$/.test(m[1]!)
+        ? 1
+        : NUMBER_WORDS.includes(m[1]!)
+          ? NUMBER_WORDS.indexOf(m[1]!)
+          : +m[1]!;
+      const n = count * (m[2]!.startsWith('week') ? 7 : 1);
       return n > 366 ? undefined : addDays(t, n);
     },
   ],
@@ -204,11 +191,12 @@ const DATE_RULES: Rule<Ymd>[] = [
 const CLOCK_RULES: Rule<Clock>[] = [
   [/ (noon|midday|midnight) /, (m) => ({ h: m[1] === 'midnight' ? 0 : 12, min: 0, exact: true })],
   [
-    / (\d{1,2})(?::(\d{2}))?(?::\d{2})? ?([ap])m? /,
+    // "3pm", "3 pm", "3p", but not "3 a" ("twice at 3 a week" is no time).
+    / (\d{1,2})(?::(\d{2}))?(?::\d{2})?(?: ?([ap])m|([ap])) /,
     (m) =>
       +m[1]! < 1 || +m[1]! > 12
         ? undefined
-        : { h: (+m[1]! % 12) + (m[3] === 'p' ? 12 : 0), min: +(m[2] ?? 0), exact: true },
+        : { h: (+m[1]! % 12) + ((m[3] ?? m[4]) === 'p' ? 12 : 0), min: +(m[2] ?? 0), exact: true },
   ],
   [/ (\d{1,2}):(\d{2})(?::\d{2})? /, (m) => clockOf(m[1]!, m[2]!)],
   [/ (?:at|around|about|by) (\d{1,2})(?: oclock)? /, (m) => clockOf(m[1]!)],
@@ -254,9 +242,10 @@ export function parseDateTime(text: string, options: DateTimeContext): ParsedDat
   const today: Ymd = { y: zNow.getFullYear(), m: zNow.getMonth() + 1, d: zNow.getDate() };
   let rest = normalise(text);
   // Read before matchers cut words out ("tonight" is both a day and a part-of-day hint).
-  const hint = / (morning|am) /.test(rest)
+  // Bare "am"/"pm" words are not hints ("i am free at 2"); attached to a number they make the hour exact.
+  const hint = / morning /.test(rest)
     ? 'am'
-    : / (afternoon|evening|tonight|night|pm) /.test(rest)
+    : / (afternoon|evening|tonight|night) /.test(rest)
       ? 'pm'
       : undefined;
   // Each matcher cuts what it understood out of `rest`; digits left over mean we misread something.
@@ -270,7 +259,7 @@ export function parseDateTime(text: string, options: DateTimeContext): ParsedDat
   if (dated && !dated.value) return UNRECOGNISED; // a date we read but that cannot exist ("2/30", "99/99")
   let date = dated?.value;
   let weekdayOnly: { dow: number; next: boolean } | undefined;
-  const wd = take(new RegExp(` (?:(next|this|coming) )?(${WEEKDAYS}) `));
+  const wd = take(WEEKDAY_RE);
   if (wd) {
     const dow = DAY_KEYS.indexOf(wd[2]!.slice(0, 3));
     // "Thu Dec 3": a weekday beside a date must agree with it, else the customer meant something else.
@@ -303,8 +292,7 @@ function minutesOf(hhmm: string, day: number): number {
   const m = HH_MM.exec(hhmm);
   const total = m ? Number(m[1]) * 60 + Number(m[2]) : Number.NaN;
   if (!(total <= 1440)) {
-    throw new SmsflowError(
-      'SMSFLOW_ERR_INVALID_CONFIG',
+    throw configError(
       `Business hours for day ${day} have time ${JSON.stringify(hhmm)}. Use 24-hour "HH:mm", e.g. "09:00" or "17:30".`,
     );
   }
@@ -316,16 +304,12 @@ function dayHours(hours: BusinessHours, day: number): [number, number] | undefin
   const pair = hours[day];
   if (pair === undefined) return undefined;
   if (!Array.isArray(pair) || pair.length !== 2) {
-    throw new SmsflowError(
-      'SMSFLOW_ERR_INVALID_CONFIG',
-      `Business hours for day ${day} are ${JSON.stringify(pair)}. Use ["09:00", "17:00"].`,
-    );
+    throw configError(`Business hours for day ${day} are ${JSON.stringify(pair)}. Use ["09:00", "17:00"].`);
   }
   const [open, close] = [minutesOf(pair[0], day), minutesOf(pair[1], day)];
   if (open >= close) {
     // Overnight opening (e.g. 22:00-02:00) is not supported: split it over two days instead.
-    throw new SmsflowError(
-      'SMSFLOW_ERR_INVALID_CONFIG',
+    throw configError(
       `Business hours for day ${day} open at ${pair[0]} but close at ${pair[1]}. Opening must be before closing on the same day.`,
     );
   }
@@ -335,8 +319,7 @@ function dayHours(hours: BusinessHours, day: number): [number, number] | undefin
 function parseIso(startIso: string): number {
   const ms = typeof startIso === 'string' && ISO_START.test(startIso) ? Date.parse(startIso) : Number.NaN;
   if (Number.isNaN(ms)) {
-    throw new SmsflowError(
-      'SMSFLOW_ERR_INVALID_CONFIG',
+    throw configError(
       `Invalid slot start ${JSON.stringify(String(startIso).slice(0, 40))}. Pass an ISO-8601 time with offset, e.g. the \`start\` from parseDateTime.`,
     );
   }
@@ -360,14 +343,8 @@ export function checkSlot(startIso: string, options: SlotCheckOptions): SlotChec
   const nowMs = assertNow(options.now);
   const startMs = parseIso(startIso);
   const { durationMinutes, maxDaysAhead = 90 } = options;
-  if (
-    !Number.isFinite(durationMinutes) ||
-    durationMinutes < 0 ||
-    !Number.isFinite(maxDaysAhead) ||
-    maxDaysAhead < 0
-  ) {
-    throw new SmsflowError(
-      'SMSFLOW_ERR_INVALID_CONFIG',
+  if (!(durationMinutes >= 0 && maxDaysAhead >= 0 && Number.isFinite(durationMinutes + maxDaysAhead))) {
+    throw configError(
       `Invalid durationMinutes ${durationMinutes} or maxDaysAhead ${maxDaysAhead}. Use non-negative numbers.`,
     );
   }
@@ -375,20 +352,13 @@ export function checkSlot(startIso: string, options: SlotCheckOptions): SlotChec
   const start = new TZDate(startMs, options.timeZone);
   const zNow = new TZDate(nowMs, options.timeZone);
   // Calendar days in the business zone (not 24-hour blocks), so a DST change does not move the limit.
-  const days =
-    (Date.UTC(start.getFullYear(), start.getMonth(), start.getDate()) -
-      Date.UTC(zNow.getFullYear(), zNow.getMonth(), zNow.getDate())) /
-    86_400_000;
-  if (days > maxDaysAhead) return { ok: false, reason: 'too_far' };
+  if ((dayMs(start) - dayMs(zNow)) / 86_400_000 > maxDaysAhead) return { ok: false, reason: 'too_far' };
   const open = dayHours(options.hours, start.getDay());
   if (!open) return { ok: false, reason: 'closed_day' };
   const startMin = start.getHours() * 60 + start.getMinutes();
   // The end is measured in elapsed minutes, so a slot spanning a DST shift still ends at the real instant.
   const end = new TZDate(startMs + durationMinutes * 60_000, options.timeZone);
-  const endDayShift =
-    Date.UTC(end.getFullYear(), end.getMonth(), end.getDate()) -
-    Date.UTC(start.getFullYear(), start.getMonth(), start.getDate());
-  const endMin = end.getHours() * 60 + end.getMinutes() + (endDayShift / 86_400_000) * 1440;
+  const endMin = end.getHours() * 60 + end.getMinutes() + ((dayMs(end) - dayMs(start)) / 86_400_000) * 1440;
   if (startMin < open[0] || endMin > open[1]) return { ok: false, reason: 'outside_hours' };
   return { ok: true };
 }

@@ -72,6 +72,9 @@ const table: [string, string, boolean][] = [
   ['12pm friday', '2026-11-27T12:00:00-08:00', true],
   ['12am friday', '2026-11-27T00:00:00-08:00', true],
   ['Friday 11/27 at 9', '2026-11-27T09:00:00-08:00', true],
+  ['i am free friday at 2', '2026-11-27T14:00:00-08:00', true], // "am" as a verb is no hint
+  ['friday at 3 p.m.', '2026-11-27T15:00:00-08:00', true],
+  ['friday 2 a week from now', '2026-11-27T14:00:00-08:00', true], // "2 a" is not "2 am"
 ];
 
 describe('parseDateTime', () => {
