@@ -254,8 +254,9 @@ export function storageContract(options: StorageContractOptions): void {
       expect(claimed.map((r) => r.id)).toEqual(['b', 'a']);
       for (const r of claimed) {
         expect(r).toMatchObject({ status: 'sending', leaseOwner: 'w1' });
-        expect(Date.parse(r.leaseUntil ?? '')).toBe(Date.parse(at(11)));
-        expect(await s.getOutboxMessage(r.id)).toMatchObject({ status: 'sending', leaseOwner: 'w1' });
+        // Exact strings: leaseUntil is `new Date(now + leaseMs).toISOString()`, updatedAt is `now` as given.
+        expect(r).toMatchObject({ leaseUntil: at(11), updatedAt: at(10) });
+        expect(await s.getOutboxMessage(r.id)).toEqual(r);
       }
       expect(
         (await s.claimOutbox({ owner: 'w2', now: at(10), leaseMs: 60_000, limit: 10 })).map((r) => r.id),

@@ -296,10 +296,11 @@ export function postgresStorage(
            SELECT id FROM ${t('outbox')} WHERE due_at <= $1::timestamptz
            ORDER BY created_at, id COLLATE "C" LIMIT $2 FOR UPDATE SKIP LOCKED)
          UPDATE ${t('outbox')} o SET status = 'sending', due_at = $3::timestamptz, updated_at = $1::timestamptz,
-           row = o.row || jsonb_build_object('status', 'sending', 'leaseOwner', $4::text, 'leaseUntil', $3::text,
-             'updatedAt', $1::text)
+           row = o.row || jsonb_build_object('status', 'sending', 'leaseOwner', $4::text, 'leaseUntil', $5::text,
+             'updatedAt', $6::text)
          FROM picked WHERE o.id = picked.id RETURNING o.row`,
-        [now, Math.max(0, limit), leaseUntil, owner],
+        // The strings go in twice: one parameter has one type, and timestamptz::text is not ISO-8601.
+        [now, Math.max(0, limit), leaseUntil, owner, leaseUntil, now],
       );
       return rows.map((r) => r.row).sort(compareOutbox);
     },
