@@ -1,3 +1,5 @@
+// The storage contract suite, published as `smsflow/testing`. Kept in one file (about 400 lines) so a host
+// adapter runs exactly the cases ours run, from one import.
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitInput, OutboxMessage, StorageAdapter } from '../adapters/storage/types.js';

@@ -1,3 +1,5 @@
+// Memory storage adapter, and the pure outbox-row rules (claimable, lease-guarded update, status rank, purge
+// set) that every storage adapter imports from here so all four decide the same way.
 import { SmsflowError } from '../../core/errors.js';
 import type { Json } from '../../core/types.js';
 import {

@@ -1,3 +1,5 @@
+// SQLite storage adapter (better-sqlite3, loaded lazily). Schema and statements are inline SQL text; the row
+// logic is shared from ./memory.js.
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SmsflowError } from '../../core/errors.js';
