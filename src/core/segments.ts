@@ -116,14 +116,15 @@ export function measureSegments(text: string): SegmentInfo {
   }
   if (isGsm7(text)) {
     // In GSM-7 each UTF-16 unit is one character of 1 or 2 septets; packing per unit keeps ESC pairs whole.
-    const sizes: number[] = [];
     let units = 0;
-    for (let i = 0; i < text.length; i++) {
-      const size = SEPTETS.get(text.charCodeAt(i)) ?? 1;
-      sizes.push(size);
-      units += size;
-    }
-    const segments = units <= GSM_SINGLE ? 1 : packGreedy(sizes, GSM_MULTI);
+    for (let i = 0; i < text.length; i++) units += SEPTETS[text.charCodeAt(i)]!;
+    const segments =
+      units <= GSM_SINGLE
+        ? 1
+        : packGreedy(
+            Array.from(text, (ch) => SEPTETS[ch.charCodeAt(0)]!),
+            GSM_MULTI,
+          );
     // GSM-7 has no combining marks or surrogates: the only multi-unit grapheme is CR LF. Skipping
     // Intl.Segmenter here makes the common case about 20x faster.
     const crlf = text.match(/\r\n/g)?.length ?? 0;

@@ -77,7 +77,12 @@ describe('measureSegments: boundaries and atoms', () => {
 
   it('counts extension characters as 2 septets and CR LF as two GSM characters', () => {
     expect(measureSegments('[]{}|~^\\\f€')).toMatchObject({ encoding: 'GSM-7', units: 20 });
-    expect(measureSegments('a\r\nb')).toMatchObject({ encoding: 'GSM-7', units: 4, segments: 1 });
+    expect(measureSegments('a\r\nb')).toMatchObject({
+      encoding: 'GSM-7',
+      units: 4,
+      segments: 1,
+      characters: 3,
+    });
   });
 
   it('handles the Twilio maximum (1,600 characters) quickly', () => {
@@ -115,6 +120,17 @@ describe('measureSegments properties', () => {
         else if (info.units <= single) expect(info.segments).toBe(1);
         else expect(info.segments).toBeGreaterThanOrEqual(Math.ceil(info.units / multi));
         expect(info.segments).toBeLessThanOrEqual(Math.max(1, info.units));
+      }),
+    );
+  });
+
+  it('counts GSM-7 characters exactly as grapheme clusters (the fast path agrees with Intl.Segmenter)', () => {
+    const gsm = fc.constantFrom(...'\r\n aZ0@£€[]{}^~|\\\féÄΩ'.split(''));
+    const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
+    fc.assert(
+      fc.property(fc.array(gsm, { maxLength: 300 }), (chars) => {
+        const text = chars.join('');
+        expect(measureSegments(text).characters).toBe([...segmenter.segment(text)].length);
       }),
     );
   });
