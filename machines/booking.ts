@@ -88,7 +88,7 @@ export function bookingFlow(options: BookingFlowOptions): FlowDefinition {
   const serviceName = (ctx: BookingContext) => serviceOf(ctx).name;
   const slotLabel = (ctx: BookingContext, start = ctx.start) =>
     start ? formatSlot(start, ctx.timeZone) : '';
-  const readSlot = (ctx: BookingContext, e: TextEvent) => {
+  const readSlotUncached = (ctx: BookingContext, e: TextEvent) => {
     const parsed = parseDateTime(e.text, { now: new Date(e.at), timeZone: ctx.timeZone });
     if (!parsed.ok) return { kind: 'unrecognised' as const };
     if (!parsed.hasTime) return { kind: 'no_time' as const, date: parsed.date };
@@ -100,6 +100,19 @@ export function bookingFlow(options: BookingFlowOptions): FlowDefinition {
       maxDaysAhead,
     });
     return check.ok ? { kind: 'ok' as const, start: parsed.start } : { kind: check.reason };
+  };
+  // Several guards of one transition read the same answer: parse it once per event (the event object is
+  // shared by every guard of a transition; the WeakMap keeps this pure and leak-free).
+  const slotCache = new WeakMap<
+    object,
+    { service: string | null; result: ReturnType<typeof readSlotUncached> }
+  >();
+  const readSlot = (ctx: BookingContext, e: TextEvent) => {
+    const hit = slotCache.get(e);
+    if (hit && hit.service === ctx.service) return hit.result;
+    const result = readSlotUncached(ctx, e);
+    slotCache.set(e, { service: ctx.service, result });
+    return result;
   };
   const hoursText = describeHours(options.hours);
   const ev = (e: unknown) => e as TextEvent;

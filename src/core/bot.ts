@@ -1,6 +1,6 @@
 import { type BotConfig, type ComplianceMessages, validateBotConfig } from './bot-config.js';
 import { trainClassifier } from './classifier.js';
-import { detectCompliance } from './compliance.js';
+import { type ComplianceKeywords, defaultComplianceKeywords, detectCompliance } from './compliance.js';
 import { SmsflowError } from './errors.js';
 import type { FlowDefinition, FlowEvent } from './flow.js';
 import { renderTemplate } from './flow.js';
@@ -21,7 +21,6 @@ import {
   type StepResult,
   type Understanding,
 } from './types.js';
-import { type KeywordRule, understandByRules } from './understanding.js';
 
 /** A bot: validated config, compiled flows and the pure `step`. */
 export interface Bot {
@@ -59,6 +58,8 @@ export interface CompiledBot {
   vip: Set<string>;
   compliance: ComplianceMessages;
   understand: (text: string) => Understanding;
+  /** Keyword rules only (cheap); null when none matches. */
+  understandRules: (text: string) => Understanding | null;
   reply: (
     inputId: string,
     index: number,
@@ -128,15 +129,42 @@ export function createBot(config: BotConfig): Bot {
   const classifier = Object.keys(examples).length >= 2 ? trainClassifier(examples) : undefined;
   const intents = [...new Set([...Object.keys(examples), ...keywordRules.map((r) => r.intent)])];
   const threshold = config.confidenceThreshold ?? 0.6;
-  const understand = (text: string): Understanding =>
-    understandByRules(text, { keywords: keywordRules, classifier, threshold, intents }) ?? {
-      intent: null,
-      confidence: 0,
-      source: 'none',
-    };
+  const understandRules = (text: string): Understanding | null => {
+    const rule = matchKeywordRule(text, keywordRules);
+    return rule ? { intent: rule, confidence: 1, source: 'rules' } : null;
+  };
+  const understand = (text: string): Understanding => {
+    const rule = understandRules(text);
+    if (rule) return rule;
+    const c = classifier?.classify(text);
+    if (!c || c.intent === null)
+      return {
+        intent: null,
+        confidence: c?.confidence ?? 0,
+        source: 'none',
+        alternatives: c?.alternatives ?? [],
+      };
+    return { intent: c.intent, confidence: c.confidence, source: 'classifier', alternatives: c.alternatives };
+  };
 
+  const extra = config.complianceKeywords ?? {};
+  const complianceKeywords: ComplianceKeywords = {
+    ...defaultComplianceKeywords,
+    optOut: [...defaultComplianceKeywords.optOut, ...(extra.optOut ?? [])],
+    optIn: [...defaultComplianceKeywords.optIn, ...(extra.optIn ?? [])],
+    help: [...defaultComplianceKeywords.help, ...(extra.help ?? [])],
+  };
   const defaultCountry = config.defaultCountry ?? 'US';
-  const normalize = (phone: string) => tryNormalizePhone(phone, { defaultCountry });
+  // Numbers repeat (every message of a conversation): a bounded memo spares libphonenumber's full parse.
+  const phoneMemo = new Map<string, string | null>();
+  const normalize = (phone: string) => {
+    const hit = phoneMemo.get(phone);
+    if (hit !== undefined) return hit;
+    const value = tryNormalizePhone(phone, { defaultCountry });
+    if (phoneMemo.size >= 10_000) phoneMemo.clear();
+    phoneMemo.set(phone, value);
+    return value;
+  };
   const compiled: CompiledBot = {
     config,
     flows,
@@ -148,6 +176,7 @@ export function createBot(config: BotConfig): Bot {
     vip: new Set((config.vipNumbers ?? []).map((n) => normalize(n) ?? n)),
     compliance: { ...DEFAULT_COMPLIANCE, ...config.complianceMessages },
     understand,
+    understandRules,
     reply: (inputId, index, state, text, kind) => {
       const m = measureSegments(text);
       return {
@@ -164,10 +193,7 @@ export function createBot(config: BotConfig): Bot {
     clarifyChoices: config.clarifyChoices ?? defaultClarifyChoices(intentToFlow),
     detectAnger,
     detectBillingDispute,
-    detectCompliance: (text) => {
-      const extra = config.complianceKeywords;
-      return extra ? detectComplianceWithExtra(text, extra) : detectCompliance(text);
-    },
+    detectCompliance: (text) => detectCompliance(text, complianceKeywords),
     normalize,
   };
 
@@ -191,6 +217,26 @@ export function createBot(config: BotConfig): Bot {
       return runStep(compiled, state === undefined ? undefined : migrateState(state), message);
     },
   };
+}
+
+/** A keyword rule: a whole-message word (case-insensitive) or a pattern, and the intent it means. */
+export interface KeywordRule {
+  pattern: string | RegExp;
+  intent: string;
+}
+
+/** The intent of the first matching keyword rule, or null. Whole-message words ignore trailing punctuation. Pure. */
+export function matchKeywordRule(text: string, rules: readonly KeywordRule[]): string | null {
+  const head = text.slice(0, 300);
+  const word = head
+    .trim()
+    .replace(/[\s.!?]+$/u, '')
+    .toUpperCase();
+  for (const rule of rules) {
+    if (typeof rule.pattern === 'string' ? rule.pattern.toUpperCase() === word : rule.pattern.test(head))
+      return rule.intent;
+  }
+  return null;
 }
 
 /** Formats a compliance template with the program's details. Pure. */
@@ -223,25 +269,6 @@ function defaultClarifyChoices(intentToFlow: Map<string, string>): { intent: str
   if (intentToFlow.has('lead')) choices.push({ intent: 'lead', label: 'for a quote' });
   choices.push({ intent: 'human', label: 'for a person' });
   return choices;
-}
-
-function detectComplianceWithExtra(
-  text: string,
-  extra: NonNullable<BotConfig['complianceKeywords']>,
-): ReturnType<typeof detectCompliance> {
-  const hit = detectCompliance(text);
-  if (hit) return hit;
-  const word = text
-    .trim()
-    .replace(/[\s.!?]+$/u, '')
-    .toUpperCase();
-  if (extra.optOut?.some((k) => k.toUpperCase() === word))
-    return { intent: 'opt_out', via: 'keyword', keyword: word };
-  if (extra.optIn?.some((k) => k.toUpperCase() === word))
-    return { intent: 'opt_in', via: 'keyword', keyword: word };
-  if (extra.help?.some((k) => k.toUpperCase() === word))
-    return { intent: 'help', via: 'keyword', keyword: word };
-  return null;
 }
 
 export type { FlowEvent };

@@ -158,14 +158,6 @@ export function runStep(
     return finish(state, out, at);
   }
 
-  // 2. Understanding: recorded by the engine (rules → classifier → LLM) or computed here from rules alone.
-  const understanding: Understanding = message.understanding ?? bot.understand(text);
-  out.event(state, 'understanding', {
-    intent: understanding.intent,
-    confidence: round(understanding.confidence),
-    source: understanding.source,
-  });
-
   // 3. Thread lifecycle: a finished flow, a closed handoff or a long silence starts a new thread.
   const thread = state.thread;
   const idle = Date.parse(at) - Date.parse(thread.lastActivityAt) > bot.threadTtlMs;
@@ -175,6 +167,15 @@ export function runStep(
     thread.handoff.status === 'closed' ||
     idle ||
     thread.machine.value === null;
+
+  // 3b. Understanding: recorded by the engine (rules → classifier → LLM), else computed here. Mid-flow only keyword
+  // rules run up front; the classifier runs when the flow cannot use the answer (see deliver), so a plain "2" or
+  // "tomorrow 3pm" costs no classification.
+  const given = message.understanding ?? bot.understandRules(text);
+  const deferred = given === null && !fresh && !thread.clarify;
+  const understanding: Understanding =
+    given ?? (deferred ? { intent: null, confidence: 0, source: 'none' } : bot.understand(text));
+  if (!deferred) recordUnderstanding(state, out, understanding);
   if (fresh) {
     if (prev)
       out.event(state, 'thread.ended', {
@@ -235,7 +236,11 @@ export function runStep(
     return finish(state, out, at);
   }
 
-  return deliver(bot, state, out, at, userText(text, at, understanding));
+  return deliver(bot, state, out, at, userText(text, at, understanding), deferred ? text : undefined);
+}
+
+function recordUnderstanding(state: ConversationState, out: Output, u: Understanding): void {
+  out.event(state, 'understanding', { intent: u.intent, confidence: round(u.confidence), source: u.source });
 }
 
 function userText(text: string, at: string, u: Understanding): FlowEvent {
@@ -256,6 +261,7 @@ function deliver(
   out: Output,
   at: string,
   event: FlowEvent,
+  classifyIfRejected?: string,
 ): StepResult {
   const driver = bot.drivers.get(state.thread.flow);
   if (!driver) {
@@ -266,6 +272,21 @@ function deliver(
   }
   const before = state.thread.machine;
   const { snapshot, actions } = driver.send(before, event);
+  if (classifyIfRejected !== undefined) {
+    // Only an answer the flow rejects is worth classifying: a request for a person then escalates instead of
+    // counting as a failed answer.
+    const rejected = actions.some((a) => a.type === 'invalid');
+    const u: Understanding = rejected
+      ? bot.understand(classifyIfRejected)
+      : { intent: null, confidence: 0, source: 'none' };
+    recordUnderstanding(state, out, u);
+    if (rejected && u.intent === 'human' && u.confidence >= bot.threshold) {
+      escalate(bot, state, out, 'requested', 'Asked for a person');
+      const next = withHandoff(state, 'waiting', 'requested', at);
+      out.reply(next, handoffText(bot, next), 'reply', 'handoff');
+      return finish(next, out, at);
+    }
+  }
   let next: ConversationState = { ...state, thread: { ...state.thread, machine: snapshot } };
   next = applyActions(bot, next, actions, out, at);
   if (JSON.stringify(before.value) !== JSON.stringify(snapshot.value)) {
@@ -396,6 +417,16 @@ function runEvent(bot: CompiledBot, prev: ConversationState, input: Conversation
       state = withHandoff(state, 'agent', state.thread.handoff.reason, at);
       out.event(state, 'handoff', { status: 'agent', by: (data.agent as Json) ?? null });
       return finish(state, out, at);
+    case 'agent.reply': {
+      // An agent's text goes out like any reply (same consent check), and the thread is the agent's now.
+      if (state.consent.status === 'opted_out') {
+        out.event(state, 'suppressed', { reason: 'opted_out', agent: (data.agent as Json) ?? null });
+        return finish(state, out, at);
+      }
+      state = withHandoff(state, 'agent', state.thread.handoff.reason, at);
+      out.reply(state, String(data.text ?? ''), 'agent', 'agent');
+      return finish(state, out, at);
+    }
     case 'agent.close':
       state = withHandoff(state, 'closed', state.thread.handoff.reason, at);
       out.event(state, 'handoff', { status: 'closed' });

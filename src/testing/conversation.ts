@@ -25,6 +25,27 @@ export interface ConversationOptions {
   state?: ConversationState;
 }
 
+/**
+ * The default effect answers of a scripted conversation: every slot is free, every booking and payment link
+ * succeeds with ids derived from the effect id, notifications are delivered.
+ */
+export function defaultEffectAnswer(effect: Effect): EffectAnswer {
+  switch (effect.type) {
+    case 'calendar.check':
+      return { ok: true, data: { available: true } };
+    case 'calendar.book':
+    case 'calendar.reschedule':
+      return { ok: true, data: { bookingId: String(effect.payload.bookingId ?? `bk-${effect.id}`) } };
+    case 'payments.createLink':
+      return {
+        ok: true,
+        data: { paymentId: `pay-${effect.id}`, url: `https://pay.example.com/${effect.id}` },
+      };
+    default:
+      return { ok: true, data: {} };
+  }
+}
+
 /** One line of the transcript a scripted conversation keeps, for readable failures. */
 export interface TranscriptLine {
   who: 'user' | 'bot' | 'event';
@@ -154,9 +175,7 @@ export class Conversation {
       this.lastReplies.push(...result.replies);
       this.lastEffects.push(...result.effects);
       for (const effect of result.effects) {
-        const answer = this.options.effects
-          ? this.options.effects(effect, this.state)
-          : { ok: true, data: {} };
+        const answer = (this.options.effects ?? defaultEffectAnswer)(effect, this.state);
         if (!answer) continue;
         queue.push(
           this.bot.step(this.state, {

@@ -64,7 +64,13 @@ describe('booking flow: refusals and retries', () => {
       .user('tomorrow 8pm')
       .expectReply(/We are open/)
       .user('Sunday 11am')
-      .expectReply(/We are open/);
+      // The third failed answer to the same question goes to a person.
+      .expectReply(/getting a person/);
+    conversation(bot)
+      .user('book')
+      .user('1')
+      .user('Sunday 11am')
+      .expectReply(/We are open Tue-Fri/);
   });
 
   it('escalates after the third failed answer to one question', () => {

@@ -1,0 +1,105 @@
+/**
+ * Benchmark: bot.step on the booking flow, with the state loaded from JSON and saved back to JSON per message
+ * (as a webhook server does), against a baseline in the same run: the same machine driven the plain way with
+ * XState's `resolveState` + `transition()` + `getPersistedSnapshot` + JSON. Prints msgs/s, p50/p99 and the ratio.
+ */
+import { transition } from 'xstate';
+import type { FlowEvent } from '../src/core/flow.js';
+import type { ConversationState } from '../src/core/types.js';
+import { salonBot } from '../test/support/salon.js';
+
+const bot = salonBot();
+const machine = bot.flows.get('booking')!.machine;
+const script = ['book', '1', 'tomorrow 3pm', 'no', 'Fri 10:30am', 'maybe', 'no', 'tomorrow 3pm'];
+const start = Date.parse('2026-11-24T17:00:00Z');
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+function measure(
+  name: string,
+  conversations: number,
+  run: (conversation: number) => number[],
+): { rate: number; p50: number; p99: number } {
+  const samples: number[] = [];
+  const t0 = performance.now();
+  for (let c = 0; c < conversations; c++) samples.push(...run(c));
+  const seconds = (performance.now() - t0) / 1000;
+  samples.sort((a, b) => a - b);
+  const result = {
+    rate: samples.length / seconds,
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+  };
+  console.log(
+    `${name.padEnd(34)} ${result.rate.toFixed(0).padStart(8)} msgs/s  p50 ${(result.p50 * 1000).toFixed(1)} µs  p99 ${(result.p99 * 1000).toFixed(1)} µs`,
+  );
+  return result;
+}
+
+function runStep(c: number): number[] {
+  let json: string | undefined;
+  const times: number[] = [];
+  script.forEach((text, i) => {
+    const t = performance.now();
+    const state = json === undefined ? undefined : (JSON.parse(json) as ConversationState);
+    const r = bot.step(state, {
+      id: `c${c}m${i}`,
+      from: '+14155550100',
+      to: '+14155550199',
+      text,
+      receivedAt: new Date(start + i * 60_000).toISOString(),
+    });
+    json = JSON.stringify(r.state);
+    times.push(performance.now() - t);
+  });
+  return times;
+}
+
+function runBaseline(_c: number): number[] {
+  let json: string | undefined;
+  const times: number[] = [];
+  script.forEach((text, i) => {
+    const t = performance.now();
+    const at = new Date(start + i * 60_000).toISOString();
+    const persisted = json === undefined ? undefined : JSON.parse(json);
+    const snapshot =
+      persisted === undefined
+        ? machine.resolveState({
+            value: 'idle',
+            context: {
+              timeZone: 'America/Los_Angeles',
+              mode: 'new',
+              service: null,
+              start: null,
+              retries: 0,
+              alternatives: [],
+              booking: null,
+              paymentId: null,
+              holdUntil: null,
+            },
+          })
+        : machine.resolveState({ value: persisted.value, context: persisted.context });
+    const event: FlowEvent = { type: 'user.text', text, at, intent: null, confidence: 0, entities: {} };
+    const [next] = transition(machine, snapshot, event);
+    json = JSON.stringify(next.machine.getPersistedSnapshot(next));
+    times.push(performance.now() - t);
+  });
+  return times;
+}
+
+export function runStepBenchmark(conversations = 2000) {
+  // Warm up both paths so the JIT has seen them.
+  for (let i = 0; i < 200; i++) {
+    runStep(i);
+    runBaseline(i);
+  }
+  const baseline = measure('baseline: XState transition()+JSON', conversations, runBaseline);
+  const step = measure('smsflow bot.step (+compliance)', conversations, runStep);
+  const ratio = step.rate / baseline.rate;
+  console.log(`ratio step/baseline: ${ratio.toFixed(2)}x (target >= 2x)`);
+  return { baseline, step, ratio };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) runStepBenchmark(Number(process.argv[2] ?? 2000));

@@ -1,0 +1,10 @@
+export { createEngine } from './engine.js';
+export { maskPhone, redactCardNumbers } from './redact.js';
+export type {
+  Engine,
+  EngineChange,
+  EngineLogger,
+  EngineOptions,
+  HandleInboundOptions,
+  InboundResult,
+} from './types.js';
