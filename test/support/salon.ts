@@ -1,5 +1,6 @@
 import { bookingFlow } from '../../machines/booking.js';
-import { type BotConfig, createBot } from '../../src/core/bot.js';
+import { createBot } from '../../src/core/bot.js';
+import type { BotConfig } from '../../src/core/bot-config.js';
 
 /** The demo salon used across tests: open Tue–Sat 9–18 in Los Angeles. */
 export const salonServices = [

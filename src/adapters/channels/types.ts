@@ -84,7 +84,10 @@ export interface ChannelAdapter {
    * The body the provider expects back from an inbound webhook. With `texts` non-empty and a synchronous
    * reply format (TwiML, Plivo XML) the replies go back in the response; else an empty acknowledgement.
    */
-  webhookResponse(texts: string[], message?: InboundMessage): { status: number; contentType: string; body: string };
+  webhookResponse(
+    texts: string[],
+    message?: InboundMessage,
+  ): { status: number; contentType: string; body: string };
   /** Optional capabilities. */
   readonly capabilities: {
     /** Replies can ride in the webhook response (TwiML, Plivo XML). */

@@ -1,4 +1,11 @@
-import type { Channel, ConversationState, Encoding, Json, OutboundKind, TranscriptEvent } from '../../core/types.js';
+import type {
+  Channel,
+  ConversationState,
+  Encoding,
+  Json,
+  OutboundKind,
+  TranscriptEvent,
+} from '../../core/types.js';
 
 /** Delivery states of an outbound message, in the order they can progress. */
 export type OutboxStatus =
@@ -127,7 +134,12 @@ export interface StorageAdapter {
    * lease, marking them `sending` with `leaseOwner`/`leaseUntil = now + leaseMs`. Two concurrent callers never
    * receive the same row. Oldest first.
    */
-  claimOutbox(options: { owner: string; now: string; leaseMs: number; limit: number }): Promise<OutboxMessage[]>;
+  claimOutbox(options: {
+    owner: string;
+    now: string;
+    leaseMs: number;
+    limit: number;
+  }): Promise<OutboxMessage[]>;
   /** Applies an update to one outbox row; returns false when the row is gone or the lease was lost. */
   updateOutbox(id: string, update: OutboxUpdate, now: string): Promise<boolean>;
   /** Loads one outbox row. */
