@@ -1,13 +1,10 @@
 import { defineConfig } from 'tsup';
-
-// One entry per public subpath; test/package/exports.test.ts checks this list against package.json.
-export const entries = {
-  index: 'src/index.ts',
-  'testing/index': 'src/testing/index.ts',
-};
+import { distName, publicEntries } from './exports.config.js';
 
 export default defineConfig({
-  entry: entries,
+  entry: Object.fromEntries(
+    Object.entries(publicEntries).map(([subpath, file]) => [distName(subpath), file]),
+  ),
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ParsedStatus } from '../adapters/channels/types.js';
-import type { OutboxMessage, StorageAdapter } from '../adapters/storage/types.js';
+import type { OutboxMessage } from '../adapters/storage/types.js';
 import { SmsflowError } from '../core/errors.js';
 import { tryNormalizePhone } from '../core/phone.js';
 import type {

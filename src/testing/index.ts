@@ -1,8 +1,17 @@
 /** Test helpers for smsflow bots and adapters: `import { conversation } from 'smsflow/testing'`. */
+
+export {
+  type ChannelContractOptions,
+  type ChannelFixture,
+  channelContract,
+  loadChannelFixtures,
+} from './channel-contract.js';
 export {
   Conversation,
   type ConversationOptions,
   conversation,
+  defaultEffectAnswer,
   type EffectAnswer,
   type TranscriptLine,
 } from './conversation.js';
+export { type StorageContractOptions, storageContract } from './storage-contract.js';

@@ -1,0 +1,2 @@
+/** `smsflow/redis`: Redis storage (ioredis). */
+export { type RedisStorageOptions, redisStorage } from '../adapters/storage/redis.js';
