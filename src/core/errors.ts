@@ -17,6 +17,7 @@ export const errorCodes = {
   SMSFLOW_ERR_CONFLICT: 'A conversation was changed by another writer; the write was not applied.',
   SMSFLOW_ERR_STORAGE: 'A storage adapter failed.',
   SMSFLOW_ERR_NOT_FOUND: 'A conversation, message or thread does not exist.',
+  SMSFLOW_ERR_UNKNOWN_EFFECT: 'A flow asked for an effect no action adapter handles.',
 } as const;
 
 /** A code from the registry in {@link errorCodes}. */
