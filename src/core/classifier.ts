@@ -173,14 +173,26 @@ function features(text: string): Map<string, number> {
   for (const t of tokens) {
     if (STOP_WORDS_ALL.has(t)) continue;
     add(`w:${t}`, 1);
-    const padded = `#${t}#`;
-    for (const n of [3, 4]) {
-      for (let i = 0; i + n <= padded.length; i++) add(`c:${padded.slice(i, i + n)}`, 1);
-    }
+    for (const gram of charGrams(t)) add(gram, 1);
   }
   const content = tokens.filter((t) => !STOP_WORDS.has(t));
   for (let i = 0; i + 1 < content.length; i++) add(`b:${content[i]} ${content[i + 1]}`, 1);
   return feats;
+}
+
+// Character 3/4-grams of a word with boundary marks, memoised: SMS vocabulary is small and repetitive.
+const gramCache = new Map<string, string[]>();
+function charGrams(token: string): string[] {
+  const cached = gramCache.get(token);
+  if (cached) return cached;
+  const padded = `#${token}#`;
+  const grams: string[] = [];
+  for (const n of [3, 4])
+    for (let i = 0; i + n <= padded.length; i++) grams.push(`c:${padded.slice(i, i + n)}`);
+  // Bounded, so a flood of distinct words cannot grow memory without limit.
+  if (gramCache.size > 20_000) gramCache.clear();
+  gramCache.set(token, grams);
+  return grams;
 }
 
 function familyWeight(key: string): number {
@@ -225,23 +237,28 @@ export function trainClassifier(examples: IntentExamples, options: TrainClassifi
       if (typeof text === 'string' && text.trim()) docs.push({ intent: index, feats: features(text) });
     }
   });
+  // df: examples containing a feature; cf: intents containing it. Docs are grouped by intent, so a feature's
+  // class count goes up whenever it is seen under a new intent. Features shared by many intents ("appointment")
+  // say little about which one is meant (TF-IDF-ICF weighting).
   const df = new Map<string, number>();
-  for (const d of docs) for (const key of d.feats.keys()) df.set(key, (df.get(key) ?? 0) + 1);
-  // Class frequency: in how many intents a feature occurs. Words shared by many intents ("appointment") say
-  // little about which one is meant (TF-IDF-ICF weighting).
-  const cf = new Map<string, Set<number>>();
+  const cf = new Map<string, number>();
+  const lastIntent = new Map<string, number>();
   for (const d of docs) {
     for (const key of d.feats.keys()) {
-      const set = cf.get(key) ?? new Set<number>();
-      cf.set(key, set.add(d.intent));
+      df.set(key, (df.get(key) ?? 0) + 1);
+      if (lastIntent.get(key) !== d.intent) {
+        lastIntent.set(key, d.intent);
+        cf.set(key, (cf.get(key) ?? 0) + 1);
+      }
     }
   }
   const n = docs.length;
-  const c = intents.length;
-  const idf = (key: string): number =>
-    (Math.log((n + 1) / ((df.get(key) ?? 0) + 1)) + 1) *
-    (Math.log((c + 1) / (cf.get(key)?.size ?? 1)) + 1) ** ICF_POWER;
-  const unseenIdf = (Math.log(n + 1) + 1) * (Math.log(c + 1) + 1) ** ICF_POWER;
+  const icf = (classes: number): number => (Math.log((intents.length + 1) / classes) + 1) ** ICF_POWER;
+  const weightOf = new Map<string, number>();
+  for (const [key, count] of df) {
+    weightOf.set(key, (Math.log((n + 1) / (count + 1)) + 1) * icf(cf.get(key) ?? 1) * familyWeight(key));
+  }
+  const unseenIdf = (Math.log(n + 1) + 1) * icf(1);
 
   // Unseen character n-grams still count in the query norm, so off-topic text scores low; unseen words and
   // bigrams do not, since a typo ("helo") is already represented by its character n-grams.
@@ -249,11 +266,11 @@ export function trainClassifier(examples: IntentExamples, options: TrainClassifi
     const v = new Map<string, number>();
     let norm = 0;
     for (const [key, count] of feats) {
-      const seen = df.has(key);
-      if (known && !seen && !key.startsWith('c:')) continue;
-      const w = (1 + Math.log(count)) * (seen ? idf(key) : unseenIdf) * familyWeight(key);
+      const idfWeight = weightOf.get(key);
+      if (known && idfWeight === undefined && !key.startsWith('c:')) continue;
+      const w = (1 + Math.log(count)) * (idfWeight ?? unseenIdf * CHAR_WEIGHT);
       norm += w * w;
-      if (!known || seen) v.set(key, w);
+      if (idfWeight !== undefined) v.set(key, w);
     }
     const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
     for (const [k, w] of v) v.set(k, w * scale);
