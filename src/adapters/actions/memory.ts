@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { TZDate } from '@date-fns/tz';
 import { format } from 'date-fns';
-import { type BusinessHours, checkSlot, formatSlot } from '../../core/datetime.js';
+import { type BusinessHours, checkSlot, describeHours, formatSlot } from '../../core/datetime.js';
 import { SmsflowError } from '../../core/errors.js';
 import type { Json } from '../../core/types.js';
 import type { ActionContext, CalendarAdapter, CrmAdapter, NotifyAdapter, PaymentsAdapter } from './types.js';
@@ -155,7 +155,7 @@ export function memoryCalendar(options: MemoryCalendarOptions): MemoryCalendar {
       `[${name}] slotMinutes must be a whole number from 1 to 1440, received ${JSON.stringify(slotMinutes)}.`,
     );
   }
-  if (hours) withinHours(Date.parse('2026-01-01T00:00:00Z'), 30); // throws for malformed hours
+  if (hours) describeHours(hours); // parses every day: throws SMSFLOW_ERR_INVALID_CONFIG for malformed hours
   const busy: Span[] = (options.busy ?? []).map((entry, i) => {
     const start = typeof entry === 'string' ? entry : entry.start;
     const minutes = typeof entry === 'string' ? slotMinutes : entry.durationMinutes;
@@ -232,7 +232,7 @@ export function memoryCalendar(options: MemoryCalendarOptions): MemoryCalendar {
 
   function activeBooking(bookingId: unknown): MemoryBooking {
     const booking = typeof bookingId === 'string' ? bookings.get(bookingId) : undefined;
-    if (!booking || booking.status !== 'booked') {
+    if (booking?.status !== 'booked') {
       throw providerError(
         name,
         `No active booking ${JSON.stringify(bookingId)}. Pass a bookingId returned by book() that was not cancelled.`,
