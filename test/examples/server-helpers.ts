@@ -32,7 +32,7 @@ export async function serveApp(config: Partial<AppConfig> = {}): Promise<Served>
     host,
     base,
     async close() {
-      server.closeAllConnections?.();
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await host.close();
       rmSync(dir, { recursive: true, force: true });
