@@ -2,7 +2,7 @@
  * In-memory action adapters (calendar, CRM, payments, notifier) for tests, the demo and the contract suite.
  * Everything lives in one process's memory and is lost on exit. Each call is idempotent on
  * `context.effectId` (the engine may run an effect twice after a crash), and ids are derived from it, so a
- * replayed conversation gets the same booking and payment ids. Length (~380 lines): four small adapters that
+ * replayed conversation gets the same booking and payment ids. Length (~510 lines): four small adapters that
  * share the idempotency and failure-injection helpers at the top; splitting them would copy those helpers.
  */
 import { createHash } from 'node:crypto';
