@@ -53,6 +53,8 @@ export interface CompiledBot {
   drivers: Map<string, MachineDriver>;
   defaultFlow: string;
   intentToFlow: Map<string, string>;
+  /** Digression answers: intent → the flow and catalog key that answer it. */
+  answerFor: Map<string, { flow: string; key: string }>;
   threadTtlMs: number;
   threshold: number;
   vip: Set<string>;
@@ -98,6 +100,9 @@ export function createBot(config: BotConfig): Bot {
   validateBotConfig(config);
   const flows = new Map(config.flows.map((f) => [f.id, f]));
   const drivers = new Map(config.flows.map((f) => [f.id, new MachineDriver(f.machine)]));
+  const answerFor = new Map<string, { flow: string; key: string }>();
+  for (const f of config.flows)
+    for (const [intent, key] of Object.entries(f.answers ?? {})) answerFor.set(intent, { flow: f.id, key });
   const intentToFlow = new Map<string, string>();
   for (const f of config.flows)
     for (const intent of f.intents ?? []) if (!intentToFlow.has(intent)) intentToFlow.set(intent, f.id);
@@ -171,6 +176,7 @@ export function createBot(config: BotConfig): Bot {
     drivers,
     defaultFlow: config.defaultFlow ?? config.flows[0]!.id,
     intentToFlow,
+    answerFor,
     threadTtlMs: (config.threadTtlDays ?? 7) * 86_400_000,
     threshold,
     vip: new Set((config.vipNumbers ?? []).map((n) => normalize(n) ?? n)),

@@ -130,6 +130,11 @@ export interface FlowDefinition {
   options?: { [name: string]: Json };
   /** Example inbound texts per event/guard, used to turn generated paths into scripted conversations. */
   examples?: { [name: string]: string[] };
+  /**
+   * Intents this flow can answer in the middle of another flow (a digression), mapped to a catalog key:
+   * `{ 'faq.parking': 'answer.parking' }`. The other flow's state is untouched and its question asked again.
+   */
+  answers?: { [intent: string]: string };
   /** Example utterances per intent, used to train the built-in classifier. */
   intentExamples?: { [intent: string]: string[] };
 }

@@ -236,7 +236,14 @@ export function runStep(
     return finish(state, out, at);
   }
 
-  return deliver(bot, state, out, at, userText(text, at, understanding), deferred ? text : undefined);
+  const whenRejected = deferred
+    ? () => {
+        const u = bot.understand(text);
+        recordUnderstanding(state, out, u);
+        return u;
+      }
+    : () => understanding;
+  return deliver(bot, state, out, at, userText(text, at, understanding), whenRejected);
 }
 
 function recordUnderstanding(state: ConversationState, out: Output, u: Understanding): void {
@@ -261,7 +268,7 @@ function deliver(
   out: Output,
   at: string,
   event: FlowEvent,
-  classifyIfRejected?: string,
+  rejectionUnderstanding?: () => Understanding,
 ): StepResult {
   const driver = bot.drivers.get(state.thread.flow);
   if (!driver) {
@@ -272,19 +279,27 @@ function deliver(
   }
   const before = state.thread.machine;
   const { snapshot, actions } = driver.send(before, event);
-  if (classifyIfRejected !== undefined) {
-    // Only an answer the flow rejects is worth classifying: a request for a person then escalates instead of
-    // counting as a failed answer.
-    const rejected = actions.some((a) => a.type === 'invalid');
-    const u: Understanding = rejected
-      ? bot.understand(classifyIfRejected)
-      : { intent: null, confidence: 0, source: 'none' };
-    recordUnderstanding(state, out, u);
-    if (rejected && u.intent === 'human' && u.confidence >= bot.threshold) {
+  if (rejectionUnderstanding && actions.some((a) => a.type === 'invalid')) {
+    // The flow cannot use this answer. Before it counts as a failed answer, see what it was: a request for a
+    // person escalates; a question another flow answers (an FAQ) is a digression, answered without touching
+    // this flow's state, and then the pending question is asked again.
+    const u = rejectionUnderstanding();
+    if (u.intent === 'human' && u.confidence >= bot.threshold) {
       escalate(bot, state, out, 'requested', 'Asked for a person');
       const next = withHandoff(state, 'waiting', 'requested', at);
       out.reply(next, handoffText(bot, next), 'reply', 'handoff');
       return finish(next, out, at);
+    }
+    const answer = u.intent && u.confidence >= bot.threshold ? bot.answerFor.get(u.intent) : undefined;
+    const template = answer ? bot.flows.get(answer.flow)?.messages[answer.key] : undefined;
+    if (answer && template !== undefined && answer.flow !== state.thread.flow) {
+      out.event(state, 'digression', { intent: u.intent, answeredBy: answer.flow, flow: state.thread.flow });
+      out.reply(state, renderTemplate(template, {}), 'reply', answer.key);
+      const pending = state.thread.pending;
+      const again = pending ? bot.flows.get(state.thread.flow)?.messages[pending.key] : undefined;
+      if (pending && again !== undefined)
+        out.reply(state, renderTemplate(again, pending.vars), 'reply', pending.key);
+      return finish(state, out, at);
     }
   }
   let next: ConversationState = { ...state, thread: { ...state.thread, machine: snapshot } };
