@@ -180,3 +180,30 @@ function safeTrace(options: UnderstandOptions, trace: LlmTrace | undefined): voi
     // A failing trace sink must not change what was understood.
   }
 }
+
+/**
+ * The model-safety invariant, for tests: with a model on, the result is either exactly the model-off result,
+ * or an allowed intent chosen by the model (source `llm`) and nothing else (no entities). Pure.
+ *
+ * @param modelOff `understand(text, { ...options, llm: undefined })`.
+ * @param modelOn `understand(text, options)` with the model.
+ * @param intents The bot's allowed intents.
+ * @returns True when the model stayed within bounds.
+ * @example expect(isWithinModelBounds(off, on, intents)).toBe(true);
+ */
+export function isWithinModelBounds(
+  modelOff: Understanding,
+  modelOn: Understanding,
+  intents: readonly string[],
+): boolean {
+  if (JSON.stringify(modelOn) === JSON.stringify(modelOff)) return true;
+  return (
+    modelOn.source === 'llm' &&
+    typeof modelOn.intent === 'string' &&
+    intents.includes(modelOn.intent) &&
+    modelOn.entities === undefined &&
+    modelOn.confidence >= 0 &&
+    modelOn.confidence <= 1 &&
+    (modelOn.alternatives ?? []).every((a) => intents.includes(a.intent))
+  );
+}
