@@ -26,7 +26,8 @@ import {
 const SECRET = 'whsec_test_0123456789abcdef0123456789';
 
 /** What the fake receiver does with the next requests; 'adapters' answers like a memory adapter would. */
-type Mode = 'adapters' | 'status500' | 'notJson' | 'badShape' | 'extraKeys' | 'slow' | 'empty';
+type Mode = 'adapters' | 'status500' | 'notJson' | 'badShape' | 'extraKeys' | 'slow' | 'empty' | 'custom';
+let custom: unknown;
 
 interface Received {
   headers: Record<string, string | string[] | undefined>;
@@ -91,6 +92,7 @@ beforeAll(async () => {
       if (mode === 'notJson') return void res.writeHead(200).end('<html>ok</html>');
       if (mode === 'badShape') return void json(200, { available: 'yes', bookingId: 7, delivered: 'y' });
       if (mode === 'extraKeys') return void json(200, { bookingId: 'bk_1', internalNote: 'VIP, pays cash' });
+      if (mode === 'custom') return void json(200, custom);
       if (mode === 'empty') return void res.writeHead(204).end();
       if (mode === 'slow') return void setTimeout(() => json(200, { available: true }), 500);
       try {
@@ -198,6 +200,29 @@ describe('webhookActions', () => {
     );
     expect(message).toContain('HTTP 401');
     expect(received).toEqual([]);
+  });
+
+  it('a receiver refuses a body changed after signing', async () => {
+    const tamper: typeof fetch = (input, init) =>
+      fetch(input, { ...init, body: String(init?.body).replace('haircut', 'color') });
+    const message = await providerError(
+      webhookActions({ url, secret: SECRET, fetch: tamper }).calendar.check(check, ctx),
+    );
+    expect(message).toContain('HTTP 401 "bad signature"');
+    expect(received).toEqual([]);
+  });
+
+  it('refuses a payment url that is not http(s) and alternatives that are not ISO times', async () => {
+    mode = 'custom';
+    custom = { paymentId: 'pay_1', url: 'javascript:alert(1)' };
+    const link = { amountCents: 100, currency: 'USD', description: 'd' };
+    expect(
+      await providerError(webhookActions({ url, secret: SECRET }).payments.createLink(link, ctx)),
+    ).toContain('- url:');
+    custom = { available: false, alternatives: ['tomorrow at 3'] };
+    expect(await providerError(webhookActions({ url, secret: SECRET }).calendar.check(check, ctx))).toContain(
+      '- alternatives.0:',
+    );
   });
 
   it('non-2xx answers reject with the status, the host error clipped', async () => {
