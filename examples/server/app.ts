@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
+import type { ChannelAdapter } from '../../src/adapters/channels/types.js';
 import { createWebchatHub, type WebchatHub, webchatChannel } from '../../src/adapters/channels/webchat.js';
 import { postgresStorage } from '../../src/adapters/storage/postgres.js';
 import { sqliteStorage } from '../../src/adapters/storage/sqlite.js';
@@ -101,7 +102,16 @@ export async function createApp(config: AppConfig): Promise<HostApp> {
   // The outbox sends SMS through the first configured provider (SMS_PROVIDER picks one explicitly).
   const smsName =
     (config.env?.SMS_PROVIDER as keyof typeof providers | undefined) ?? Object.keys(providers)[0];
-  const sms = smsName ? providers[smsName as keyof typeof providers] : undefined;
+  const smsAdapter = smsName ? providers[smsName as keyof typeof providers] : undefined;
+  // The engine's outbox sends no status callback URL: ask each send for delivery reports on our status route.
+  const sms: ChannelAdapter | undefined = smsAdapter && {
+    ...smsAdapter,
+    send: (request) =>
+      smsAdapter.send({
+        ...request,
+        statusCallbackUrl: request.statusCallbackUrl ?? `${config.publicUrl}/webhooks/${smsName}/status`,
+      }),
+  };
   const calendar = demoCalendar();
   const changeListeners = new Set<(change: EngineChange) => void>();
   const engineLogger = logger.child({ component: 'engine' });
