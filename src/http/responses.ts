@@ -1,0 +1,98 @@
+/**
+ * The responses the webhook handlers send: JSON errors, the channel's answer, and the one server error
+ * (503 + Retry-After) for an engine that could not store a message.
+ */
+import type { ChannelAdapter } from '../adapters/channels/types.js';
+import { isSmsflowError } from '../core/errors.js';
+import type { EngineLogger } from '../engine/types.js';
+
+/** Fields every log line of a request carries (provider, route, masked sender, ids; never bodies or secrets). */
+export type LogContext = Record<string, unknown>;
+
+/** A logger that drops everything (the default). */
+export const silentLogger: EngineLogger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};
+
+// Statuses whose responses must not have a body (Fetch spec "null body status"); new Response('', 204) throws.
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * A JSON error response: `{ "error": "<short>", "message": "<how to fix>" }`.
+ *
+ * @example
+ * errorResponse(403, 'invalid signature') // 403 {"error":"invalid signature"}
+ */
+export function errorResponse(
+  status: number,
+  error: string,
+  message?: string,
+  headers: Record<string, string> = {},
+): Response {
+  const body = message === undefined ? { error } : { error, message };
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+  });
+}
+
+/**
+ * Renders a channel's `webhookResponse` as a `Response`.
+ *
+ * @example
+ * render(twilio.webhookResponse(['Hi'], message)) // 200 text/xml <Response><Message>Hi</Message></Response>
+ */
+export function render(answer: { status: number; contentType: string; body: string }): Response {
+  const body = NULL_BODY.has(answer.status) ? null : answer.body;
+  return new Response(body, { status: answer.status, headers: { 'content-type': answer.contentType } });
+}
+
+/**
+ * The channel's empty acknowledgement (no replies): what stops a provider from redelivering.
+ *
+ * @example
+ * ack(vonage) // 200 text/plain ''
+ */
+export function ack(channel: ChannelAdapter): Response {
+  return render(channel.webhookResponse([]));
+}
+
+/**
+ * True for errors about the request itself (malformed message or number): retrying cannot help, so 400.
+ *
+ * @example
+ * isClientError(new SmsflowError('SMSFLOW_ERR_INVALID_PHONE', '…')) // true
+ */
+export function isClientError(error: unknown): boolean {
+  return (
+    isSmsflowError(error, 'SMSFLOW_ERR_INVALID_MESSAGE') ||
+    isSmsflowError(error, 'SMSFLOW_ERR_INVALID_PHONE') ||
+    isSmsflowError(error, 'SMSFLOW_ERR_INVALID_WEBHOOK')
+  );
+}
+
+/**
+ * 503 + Retry-After for an engine failure (storage down, conflict retries exhausted, a bug): nothing was
+ * stored, and Twilio/Plivo/Vonage/Bird redeliver on a non-2xx, so the message is not lost. The only 5xx the
+ * handlers send.
+ *
+ * @example
+ * engineFailure(new SmsflowError('SMSFLOW_ERR_STORAGE', 'down'), logger, { provider: 'twilio' }, 60) // 503
+ */
+export function engineFailure(
+  error: unknown,
+  logger: EngineLogger,
+  context: LogContext,
+  retryAfterSeconds: number,
+): Response {
+  const code = isSmsflowError(error) ? error.code : 'unknown';
+  // Clipped: an unknown error's message could quote a message body.
+  const message = (error instanceof Error ? error.message : String(error)).slice(0, 200);
+  logger.error({ ...context, code, err: message }, 'webhook not processed: asked the provider to retry');
+  return errorResponse(503, 'temporarily unavailable', 'The message was not stored; send it again later.', {
+    'retry-after': String(retryAfterSeconds),
+  });
+}
