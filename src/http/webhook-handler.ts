@@ -164,14 +164,6 @@ async function admit(request: Request, s: Setup, log: LogContext): Promise<Verif
       messageOf(error),
     );
   }
-  const problem = contentTypeProblem(request.headers.get('content-type'), body, s.accepted);
-  if (problem) {
-    s.logger.warn(
-      { ...log, contentType: request.headers.get('content-type') },
-      'webhook refused: content type',
-    );
-    return errorResponse(415, 'unsupported media type', problem);
-  }
   const webhook = toWebhookRequest(request, s.base, body);
   const now = s.clock();
   const reasons: string[] = [];
@@ -183,6 +175,15 @@ async function admit(request: Request, s: Setup, log: LogContext): Promise<Verif
         // secretIndex > 0: the old secret still in use; when it stops appearing the rotation can be finished.
         if (index > 0)
           s.logger.info({ ...log, secretIndex: index }, 'webhook verified with a previous secret');
+        // Content type only after the signature: an unauthenticated caller learns nothing about the provider.
+        const problem = contentTypeProblem(request.headers.get('content-type'), body, s.accepted);
+        if (problem) {
+          s.logger.warn(
+            { ...log, contentType: request.headers.get('content-type') },
+            'webhook refused: content type',
+          );
+          return errorResponse(415, 'unsupported media type', problem);
+        }
         return { webhook, channel, now };
       }
       reason = result.reason;
