@@ -14,6 +14,7 @@ export const publicEntries: Record<string, string> = {
   './sqlite': 'src/exports/sqlite.ts',
   './postgres': 'src/exports/postgres.ts',
   './redis': 'src/exports/redis.ts',
+  './actions': 'src/exports/actions.ts',
 };
 
 /** `'./twilio'` → `'twilio/index'` (the dist path without extension). */

@@ -1,6 +1,14 @@
 /** Test helpers for smsflow bots and adapters: `import { conversation } from 'smsflow/testing'`. */
 
 export {
+  type ActionContractOptions,
+  type CalendarContractOptions,
+  calendarContract,
+  crmContract,
+  notifyContract,
+  paymentsContract,
+} from './actions-contract.js';
+export {
   type ChannelContractOptions,
   type ChannelFixture,
   channelContract,
