@@ -37,12 +37,19 @@ const providers: Record<string, () => ChannelAdapter> = {
     }),
   bird: () =>
     birdChannel(
-      readSecrets<{ signingKey: string; accessKey: string; workspaceId: string; channelId: string; number: string }>(
-        'bird',
-      ),
+      readSecrets<{
+        signingKey: string;
+        accessKey: string;
+        workspaceId: string;
+        channelId: string;
+        number: string;
+      }>('bird'),
     ),
   webchat: () =>
-    webchatChannel({ sessionSecret: readSecrets<Secrets>('webchat').sessionSecret!, hub: createWebchatHub() }),
+    webchatChannel({
+      sessionSecret: readSecrets<Secrets>('webchat').sessionSecret!,
+      hub: createWebchatHub(),
+    }),
 };
 
 let server: Awaited<ReturnType<typeof startServer>>;
