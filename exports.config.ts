@@ -15,6 +15,7 @@ export const publicEntries: Record<string, string> = {
   './postgres': 'src/exports/postgres.ts',
   './redis': 'src/exports/redis.ts',
   './actions': 'src/exports/actions.ts',
+  './openai-compatible': 'src/exports/openai-compatible.ts',
 };
 
 /** `'./twilio'` → `'twilio/index'` (the dist path without extension). */

@@ -21,6 +21,7 @@ import {
   type StepResult,
   type Understanding,
 } from './types.js';
+import { type KeywordRule, understandByRules } from './understanding.js';
 
 /** A bot: validated config, compiled flows and the pure `step`. */
 export interface Bot {
@@ -134,23 +135,15 @@ export function createBot(config: BotConfig): Bot {
   const classifier = Object.keys(examples).length >= 2 ? trainClassifier(examples) : undefined;
   const intents = [...new Set([...Object.keys(examples), ...keywordRules.map((r) => r.intent)])];
   const threshold = config.confidenceThreshold ?? 0.6;
-  const understandRules = (text: string): Understanding | null => {
-    const rule = matchKeywordRule(text, keywordRules);
-    return rule ? { intent: rule, confidence: 1, source: 'rules' } : null;
-  };
-  const understand = (text: string): Understanding => {
-    const rule = understandRules(text);
-    if (rule) return rule;
-    const c = classifier?.classify(text);
-    if (!c || c.intent === null)
-      return {
-        intent: null,
-        confidence: c?.confidence ?? 0,
-        source: 'none',
-        alternatives: c?.alternatives ?? [],
-      };
-    return { intent: c.intent, confidence: c.confidence, source: 'classifier', alternatives: c.alternatives };
-  };
+  // The deterministic stages of the understanding pipeline: keyword rules, then the built-in classifier.
+  const understandRules = (text: string): Understanding | null =>
+    understandByRules(text, { keywords: keywordRules, intents, threshold });
+  const understand = (text: string): Understanding =>
+    understandByRules(text, { keywords: keywordRules, classifier, intents, threshold }) ?? {
+      intent: null,
+      confidence: 0,
+      source: 'none',
+    };
 
   const extra = config.complianceKeywords ?? {};
   const complianceKeywords: ComplianceKeywords = {
@@ -223,26 +216,6 @@ export function createBot(config: BotConfig): Bot {
       return runStep(compiled, state === undefined ? undefined : migrateState(state), message);
     },
   };
-}
-
-/** A keyword rule: a whole-message word (case-insensitive) or a pattern, and the intent it means. */
-export interface KeywordRule {
-  pattern: string | RegExp;
-  intent: string;
-}
-
-/** The intent of the first matching keyword rule, or null. Whole-message words ignore trailing punctuation. Pure. */
-export function matchKeywordRule(text: string, rules: readonly KeywordRule[]): string | null {
-  const head = text.slice(0, 300);
-  const word = head
-    .trim()
-    .replace(/[\s.!?]+$/u, '')
-    .toUpperCase();
-  for (const rule of rules) {
-    if (typeof rule.pattern === 'string' ? rule.pattern.toUpperCase() === word : rule.pattern.test(head))
-      return rule.intent;
-  }
-  return null;
 }
 
 /** Formats a compliance template with the program's details. Pure. */
