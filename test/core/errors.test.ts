@@ -11,14 +11,18 @@ describe('error registry', () => {
   });
 
   it('every code used in src/ is registered', () => {
-    const used = new Set(execSync("grep -rhoE 'SMSFLOW_ERR_[A-Z_]+' src", { encoding: 'utf8' }).split('\n').filter(Boolean));
+    const used = new Set(
+      execSync("grep -rhoE 'SMSFLOW_ERR_[A-Z_]+' src", { encoding: 'utf8' }).split('\n').filter(Boolean),
+    );
     for (const code of used) expect(Object.keys(errorCodes), code).toContain(code);
   });
 
   it('isSmsflowError compares codes, not classes', () => {
     const foreign = { code: 'SMSFLOW_ERR_INVALID_PHONE', message: 'from another copy' };
     expect(isSmsflowError(foreign, 'SMSFLOW_ERR_INVALID_PHONE')).toBe(true);
-    expect(isSmsflowError(new SmsflowError('SMSFLOW_ERR_CONFLICT', 'x'), 'SMSFLOW_ERR_INVALID_PHONE')).toBe(false);
+    expect(isSmsflowError(new SmsflowError('SMSFLOW_ERR_CONFLICT', 'x'), 'SMSFLOW_ERR_INVALID_PHONE')).toBe(
+      false,
+    );
     expect(isSmsflowError(new Error('plain'))).toBe(false);
   });
 });
