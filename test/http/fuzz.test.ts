@@ -79,7 +79,7 @@ function makeRequest(m: string, h: Record<string, string>, b: string | Uint8Arra
   return new Request(`http://127.0.0.1/in${q}`, {
     method: m,
     headers: rest,
-    ...(hasBody ? { body: b } : {}),
+    ...(hasBody ? { body: b as BodyInit } : {}),
   });
 }
 
@@ -191,7 +191,7 @@ describe('fuzz through node:http', () => {
         const response = await fetch(`${server.origin}/in${q}`, {
           method: m,
           headers: rest,
-          ...(hasBody ? { body: b } : {}),
+          ...(hasBody ? { body: b as BodyInit } : {}),
         });
         expect(ALLOWED).toContain(response.status);
         await response.arrayBuffer();
