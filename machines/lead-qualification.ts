@@ -418,7 +418,13 @@ export function leadQualificationFlow(options: LeadQualificationOptions = {}): F
   };
 }
 
-/** The need: free text with at least 3 letters, whitespace collapsed, capped so the state stays small. */
+/**
+ * The need: free text with at least 3 letters, whitespace collapsed, capped at 160 characters so the state
+ * stays small. Null when it has fewer letters. Pure.
+ *
+ * @example
+ * readNeed('  wedding   hair ') // 'wedding hair'
+ */
 export function readNeed(text: string): string | null {
   const need = text.replace(/\s+/g, ' ').trim().slice(0, 160);
   return (need.match(/\p{L}/gu)?.length ?? 0) >= 3 ? need : null;
