@@ -1,3 +1,8 @@
+/**
+ * The lead qualification flow (issue 5). Over the usual ~400 lines on purpose: the machine, the answer readers
+ * it uses (`readNeed`, `readName`, `readEmail`) and the validation of its options are one unit, and the flow's
+ * files are this one and its catalog `lead-qualification.messages.ts`.
+ */
 import { and, assign, setup } from 'xstate';
 import { z } from 'zod';
 import { formatIssues, SmsflowError, type SmsflowIssue } from '../src/core/errors.js';
