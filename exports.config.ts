@@ -14,6 +14,7 @@ export const publicEntries: Record<string, string> = {
   './sqlite': 'src/exports/sqlite.ts',
   './postgres': 'src/exports/postgres.ts',
   './redis': 'src/exports/redis.ts',
+  './http': 'src/exports/http.ts',
   './actions': 'src/exports/actions.ts',
   './openai-compatible': 'src/exports/openai-compatible.ts',
 };
