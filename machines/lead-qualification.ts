@@ -35,7 +35,7 @@ export interface LeadQualificationOptions {
   timelines?: string[];
   /** How answers turn into a score, and where hot starts. @default see {@link LeadScoring} */
   scoring?: LeadScoring;
-  /** CRM owner of new leads (a user id or email in the host's CRM). @default '' */
+  /** CRM owner of new leads (a user id or email in the host's CRM). @default none: the CRM assigns one */
   owner?: string;
   /** Failed answers to one question before a person takes over. @default 3 */
   maxRetries?: number;
@@ -296,7 +296,8 @@ export function leadQualificationFlow(options: LeadQualificationOptions = {}): F
               payload: {
                 fields: fieldsOf(context),
                 tags: tagsOf(context),
-                owner: options.owner ?? '',
+                // No owner set: leave it out so the CRM assigns one (round robin, rules).
+                ...(options.owner ? { owner: options.owner } : {}),
                 score: context.score,
               },
             }),
