@@ -278,7 +278,7 @@ function deliver(
     );
   }
   const before = state.thread.machine;
-  const { snapshot, actions } = driver.send(before, event);
+  let { snapshot, actions } = driver.send(before, event);
   if (rejectionUnderstanding && actions.some((a) => a.type === 'invalid')) {
     // The flow cannot use this answer. Before it counts as a failed answer, see what it was: a request for a
     // person escalates; a question another flow answers (an FAQ) is a digression, answered without touching
@@ -300,6 +300,10 @@ function deliver(
       if (pending && again !== undefined)
         out.reply(state, renderTemplate(again, pending.vars), 'reply', pending.key);
       return finish(state, out, at);
+    }
+    // Neither: let the flow decide again, now knowing what the text was understood as (an FAQ flow uses it).
+    if (event.type === 'user.text' && event.intent === null && u.intent !== null) {
+      ({ snapshot, actions } = driver.send(before, { ...event, intent: u.intent, confidence: u.confidence }));
     }
   }
   let next: ConversationState = { ...state, thread: { ...state.thread, machine: snapshot } };
