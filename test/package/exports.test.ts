@@ -27,6 +27,28 @@ describe('package exports', () => {
     },
   );
 
+  it('the root entry exports the documented API', async () => {
+    const root = await import('../../src/index.js');
+    for (const name of [
+      'createBot',
+      'createEngine',
+      'bookingFlow',
+      'leadQualificationFlow',
+      'faqTriageFlow',
+      'memoryStorage',
+      'detectCompliance',
+      'measureSegments',
+      'normalizePhone',
+      'parseDateTime',
+      'trainClassifier',
+      'understand',
+      'isSmsflowError',
+      'migrateState',
+    ]) {
+      expect(typeof (root as Record<string, unknown>)[name], name).toBe('function');
+    }
+  });
+
   it('the root entry pulls in no driver library', () => {
     const src = readFileSync('src/index.ts', 'utf8');
     expect(src).not.toMatch(/storage\/(sqlite|postgres|redis)/);
