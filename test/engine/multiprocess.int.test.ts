@@ -64,7 +64,7 @@ async function spawnWorker(name: string, env: Record<string, string>): Promise<W
     worker.alive = false;
   });
   worker.port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker ${name} did not start in 30s`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`worker ${name} did not start in 90s`)), 90_000);
     createInterface({ input: proc.stdout! }).on('line', (l) => {
       const ready = (JSON.parse(l) as { ready?: number }).ready;
       if (ready) {
@@ -205,12 +205,16 @@ async function verify(
   const resendLogged = new Set(
     workers.flatMap((w) => w.log.filter((l) => /never confirmed/.test(l.msg ?? '')).map((l) => l.outboxId)),
   );
+  const gaveUp = new Set(
+    workers.flatMap((w) => w.log.filter((l) => /unconfirmed twice/.test(l.msg ?? '')).map((l) => l.outboxId)),
+  );
   const optOutKeys = new Set(
     Array.from({ length: conversations }, (_, c) => c)
       .filter(isOptOut)
       .map((c) => `sms:${phoneOf(c)}`),
   );
   let resent = 0;
+  let unconfirmed = 0;
   let resentByLive = 0; // a live worker's send outlived its lease: legal, but reported (lease too short)
   for (const row of rows) {
     const sent = counts.get(row.id) ?? 0;
@@ -220,6 +224,18 @@ async function verify(
         id: row.id,
         sent: 0,
         optOut: true,
+      });
+      continue;
+    }
+    if (row.status === 'failed') {
+      // The engine's give-up rule: two starts without a confirmation (leases expired on an overloaded host)
+      // end in `failed: unconfirmed`, logged, and never a third copy.
+      unconfirmed++;
+      expect({ id: row.id, errorCode: row.errorCode, logged: gaveUp.has(row.id), max2: sent <= 2 }).toEqual({
+        id: row.id,
+        errorCode: 'unconfirmed',
+        logged: true,
+        max2: true,
       });
       continue;
     }
@@ -254,6 +270,7 @@ async function verify(
       rows: rows.length,
       resent,
       resentByLive,
+      unconfirmed,
       errors: errors.length,
     }),
   );
