@@ -2,7 +2,7 @@
  * Resolves the `<flow|bot.ts>` argument of the CLI: a built-in flow name (`booking`, `lead`, `faq`) gives the
  * demo salon bot running that flow; a file path gives the bot (or bot config) it exports.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { bookingFlow } from '../../machines/booking.js';
@@ -133,10 +133,10 @@ export async function loadBot(target: string, cwd = process.cwd()): Promise<Bot>
     return createBot(demoConfig([flow, ...others]));
   }
   const file = resolve(cwd, target);
-  if (!existsSync(file)) {
+  if (!existsSync(file) || !statSync(file).isFile()) {
     throw new SmsflowError(
       'SMSFLOW_ERR_INVALID_CONFIG',
-      `Bot file "${target}" does not exist (resolved to ${file}). Pass a path to a .ts/.js/.mjs module.`,
+      `Bot file "${target}" is not a file (resolved to ${file}). Pass a path to a .ts/.js/.mjs module.`,
     );
   }
   const mod = (await import(pathToFileURL(file).href)) as { default?: unknown; bot?: unknown };
