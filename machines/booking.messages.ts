@@ -16,7 +16,7 @@ export const bookingMessages = {
   slotTakenNoAlternatives: '{slot} is taken. Which other day and time suit you?',
   confirm: '{service} on {slot}. Reply YES to book or NO to pick another time.',
   confirmNotUnderstood: 'Please reply YES to book {slot} or NO to pick another time.',
-  booked: 'You are booked: {service} on {slot}. Reply R to reschedule or C to cancel.',
+  booked: 'You are booked: {service} on {slot}. Reply R to reschedule or X to cancel.',
   noBooking: 'I could not find an upcoming booking for you. Would you like to book? Reply YES or NO.',
   askNewTime: 'Your {service} is on {slot}. What new day and time suit you?',
   rescheduled: 'Done: your {service} moved to {slot}. See you then!',
@@ -30,6 +30,9 @@ export const bookingMessages = {
   depositExpired:
     'The hold on {slot} ended without a deposit, so the slot is released. Text us to try again.',
   depositPaid: 'Deposit received. You are booked: {service} on {slot}.',
+  // Sent by the proactive scheduler 24 h and 2 h before the visit (see docs/proactive-messaging.md).
+  reminder: 'Reminder: {service} on {slot}. Reply C to confirm, R to reschedule.',
+  visitConfirmed: 'Thanks, see you {slot}!',
 } as const;
 
 /** A key of the booking catalog. */
@@ -45,4 +48,5 @@ export const bookingSegmentBudgets: Partial<Record<BookingMessageKey, number>> =
   depositRequired: 2,
   depositExpired: 2,
   askTime: 2,
+  reminder: 2,
 };

@@ -148,12 +148,35 @@ export function bookingFlow(options: BookingFlowOptions): FlowDefinition {
       ],
     }) as never;
 
+  // Reminders 24 h and 2 h before the visit, run by the proactive scheduler (createProactive), which re-checks
+  // consent, the booking, quiet hours and caps when each fires.
+  const reminders = REMINDER_LEADS.map(([label, ms]) => ({
+    type: 'effect' as const,
+    params: ({ context }: { context: BookingContext }): EffectParams => {
+      const start = context.start ?? context.booking?.start ?? '';
+      return {
+        type: 'schedule.message',
+        payload: {
+          kind: 'reminder',
+          at: new Date(Date.parse(start) - ms).toISOString(),
+          lead: label,
+          bookingId: context.booking?.id ?? '',
+          start,
+          flow: 'booking',
+          templateKey: 'reminder',
+          vars: { service: serviceName(context), slot: slotLabel(context, start) },
+        },
+      };
+    },
+  })) as never[];
+
   const machine = setup({
     types: {} as { context: BookingContext; events: FlowEvent; input: FlowInput },
     actions: { ...flowActions },
     guards: {
       intentReschedule: ({ event }) => event.type === 'user.text' && event.intent === 'reschedule',
       intentCancel: ({ event }) => event.type === 'user.text' && event.intent === 'cancel_booking',
+      intentConfirm: ({ event }) => event.type === 'user.text' && event.intent === 'confirm_booking',
       hasBooking: ({ context }) => context.booking !== null,
       namesService: ({ event }) =>
         event.type === 'user.text' && matchChoice(event.text, choices, { digits: false }) !== null,
@@ -231,6 +254,13 @@ export function bookingFlow(options: BookingFlowOptions): FlowDefinition {
               reenter: true,
               actions: assign({ mode: 'cancel' }),
             },
+            // "C" answers a reminder: confirm the visit (a reminder is sent only while a booking exists).
+            {
+              guard: ({ context, event }) =>
+                event.type === 'user.text' && event.intent === 'confirm_booking' && context.booking !== null,
+              target: 'visitConfirmed',
+            },
+            { guard: 'intentConfirm', target: 'noBooking', reenter: true },
             {
               guard: ({ context }) => context.service !== null,
               target: 'askTime',
@@ -666,6 +696,7 @@ export function bookingFlow(options: BookingFlowOptions): FlowDefinition {
             params: ({ context }) => ({ profile: { booking: context.booking }, tags: ['booked'] }),
           },
           { type: 'track', params: { name: 'completed', data: { outcome: 'booked' } } },
+          ...reminders,
         ],
       },
       booked: {
@@ -683,6 +714,7 @@ export function bookingFlow(options: BookingFlowOptions): FlowDefinition {
             params: ({ context }) => ({ profile: { booking: context.booking }, tags: ['booked'] }),
           },
           { type: 'track', params: { name: 'completed', data: { outcome: 'booked' } } },
+          ...reminders,
         ],
       },
       rescheduled: {
@@ -708,6 +740,21 @@ export function bookingFlow(options: BookingFlowOptions): FlowDefinition {
             }),
           },
           { type: 'track', params: { name: 'completed', data: { outcome: 'rescheduled' } } },
+          // New reminders for the new time; the old ones see a changed booking at fire time and are cancelled.
+          ...reminders,
+        ],
+      },
+      visitConfirmed: {
+        type: 'final',
+        entry: [
+          {
+            type: 'reply',
+            params: ({ context }) => ({
+              key: 'visitConfirmed',
+              vars: { slot: slotLabel(context, context.booking?.start) },
+            }),
+          },
+          { type: 'track', params: { name: 'completed', data: { outcome: 'visit_confirmed' } } },
         ],
       },
       confirmCancel: {
@@ -799,8 +846,8 @@ export function bookingFlow(options: BookingFlowOptions): FlowDefinition {
     messages: { ...bookingMessages },
     segmentBudget: 1,
     segmentBudgets: { ...bookingSegmentBudgets },
-    intents: ['book', 'reschedule', 'cancel_booking'],
-    keywords: { R: 'reschedule', X: 'cancel_booking', BOOK: 'book' },
+    intents: ['book', 'reschedule', 'cancel_booking', 'confirm_booking'],
+    keywords: { R: 'reschedule', X: 'cancel_booking', BOOK: 'book', C: 'confirm_booking' },
     intentExamples: {
       book: [
         'I want to book',
@@ -829,6 +876,12 @@ export function bookingFlow(options: BookingFlowOptions): FlowDefinition {
     },
   };
 }
+
+/** When reminders go out before a visit. */
+const REMINDER_LEADS: [string, number][] = [
+  ['24h', 24 * 3_600_000],
+  ['2h', 2 * 3_600_000],
+];
 
 function pickService(
   text: string,

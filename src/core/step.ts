@@ -24,6 +24,8 @@ class Output {
   replies: OutboundReply[] = [];
   effects: Effect[] = [];
   events: TranscriptEvent[] = [];
+  /** Set when the business started this thread: flow replies then go out as kind 'proactive'. */
+  proactive = false;
   constructor(
     private readonly bot: CompiledBot,
     readonly inputId: string,
@@ -38,7 +40,8 @@ class Output {
       data,
     });
   }
-  reply(state: ConversationState, text: string, kind: OutboundKind, key?: string): void {
+  reply(state: ConversationState, text: string, given: OutboundKind, key?: string): void {
+    const kind = this.proactive && given === 'reply' ? 'proactive' : given;
     // CTIA / FCC: after an opt-out only the one confirmation goes out, from any flow or effect.
     if (state.consent.status === 'opted_out' && kind !== 'compliance') {
       this.event(state, 'suppressed', { reason: 'opted_out', key: key ?? null });
@@ -232,7 +235,10 @@ export function runStep(
     const question = bot.clarifyChoices.map((c, i) => `${i + 1} ${c.label}`).join(', ');
     state = { ...state, thread: { ...state.thread, clarify: { intents, at } } };
     out.event(state, 'clarify', { intents });
-    out.reply(state, `Sorry, I want to get this right. Reply ${question}.`, 'reply', 'clarify');
+    // A greeting gets the same numbered menu, without the apology.
+    const lead =
+      understanding.intent === 'greeting' ? 'Hi! How can I help?' : 'Sorry, I want to get this right.';
+    out.reply(state, `${lead} Reply ${question}.`, 'reply', 'clarify');
     return finish(state, out, at);
   }
 
@@ -474,6 +480,60 @@ function runEvent(bot: CompiledBot, prev: ConversationState, input: Conversation
       };
       out.event(state, 'consent', { status: 'opted_in', via: state.consent.via ?? 'api' });
       return finish(state, out, at);
+    case 'proactive.message': {
+      // A business-initiated message (reminder, follow-up, campaign): it needs recorded opt-in, unlike replies
+      // inside a conversation the customer started (CTIA; TCPA prior express consent). Sent in the current
+      // thread, so the customer's answer ("C", "R") lands in the conversation that holds the booking.
+      if (state.consent.status !== 'opted_in') {
+        out.event(state, 'suppressed', {
+          reason: state.consent.status === 'opted_out' ? 'opted_out' : 'no_opt_in',
+          kind: (data.kind as Json) ?? null,
+          jobId: (data.jobId as Json) ?? null,
+        });
+        return { state, replies: out.replies, effects: out.effects, events: out.events };
+      }
+      out.reply(
+        state,
+        String(data.text ?? ''),
+        'proactive',
+        typeof data.key === 'string' ? data.key : 'proactive',
+      );
+      return { state, replies: out.replies, effects: out.effects, events: out.events };
+    }
+    case 'proactive.skipped':
+      // A scheduled message was not sent (opted out, booking changed, too late, capped): the 'event' record
+      // above is the audit trail; the flow and the thread's activity time stay untouched.
+      return { state, replies: out.replies, effects: out.effects, events: out.events };
+    case 'proactive.start': {
+      // A host starts a flow for a contact (an opt-in campaign): only with recorded opt-in.
+      const flow = String(data.flow ?? '');
+      if (!bot.flows.has(flow)) {
+        throw new SmsflowError(
+          'SMSFLOW_ERR_UNKNOWN_FLOW',
+          `proactive.start names flow "${flow.slice(0, 64)}", which this bot does not have.`,
+        );
+      }
+      if (state.consent.status !== 'opted_in') {
+        out.event(state, 'suppressed', {
+          reason: state.consent.status === 'opted_out' ? 'opted_out' : 'no_opt_in',
+          flow,
+        });
+        return { state, replies: out.replies, effects: out.effects, events: out.events };
+      }
+      if (state.thread.machine.value !== null)
+        out.event(state, 'thread.ended', { reason: 'switched', to: flow });
+      out.proactive = true;
+      state = startThread(
+        bot,
+        state,
+        `${input.id}:th`,
+        flow,
+        at,
+        (data.fields ?? {}) as { [k: string]: Json },
+        out,
+      );
+      return finish(state, out, at);
+    }
     case 'effect.result': {
       if (data.threadId !== state.thread.id) {
         out.event(state, 'stale', { reason: 'thread changed', effectId: (data.effectId as Json) ?? null });
@@ -520,7 +580,7 @@ function escalationReason(
 }
 
 function needsClarifying(bot: CompiledBot, u: Understanding): boolean {
-  if (u.intent === 'greeting') return false;
+  if (u.intent === 'greeting') return true;
   if (u.intent && bot.intentToFlow.has(u.intent) && u.confidence >= bot.threshold) return false;
   return u.confidence < bot.threshold || u.intent === null;
 }

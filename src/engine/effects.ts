@@ -19,6 +19,7 @@ export async function runEffect(
   actions: Actions,
   effect: Effect,
   signal: AbortSignal,
+  fallback?: (effect: Effect) => Promise<EffectOutcome | null | undefined>,
 ): Promise<EffectOutcome | null> {
   const p = effect.payload as { [k: string]: unknown };
   const ctx: ActionContext = {
@@ -61,11 +62,15 @@ export async function runEffect(
         );
         return FIRE_AND_FORGET.has(effect.type) ? null : ok({ delivered: true });
       }
-      default:
+      default: {
+        // Effect types no adapter knows (schedule.message, schedule.event, host types) go to EngineOptions.onEffect.
+        const handled = fallback ? await fallback(effect) : undefined;
+        if (handled !== undefined) return handled;
         return {
           ok: false,
           data: { error: 'SMSFLOW_ERR_UNKNOWN_EFFECT', message: `No handler for effect ${effect.type}` },
         };
+      }
     }
   } catch (error) {
     const code = (error as { code?: unknown }).code;

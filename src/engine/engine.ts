@@ -166,7 +166,13 @@ export function createEngine(options: EngineOptions): Engine {
     await Promise.all(
       effects.map(async (effect) => {
         const controller = new AbortController();
-        const outcome = await runEffect(actions, effect, controller.signal);
+        const onEffect = options.onEffect;
+        const outcome = await runEffect(
+          actions,
+          effect,
+          controller.signal,
+          onEffect ? (e) => onEffect(e, { conversationKey: key }) : undefined,
+        );
         if (!outcome) return;
         // Replies that may still ride in the webhook response are held back from the dispatcher until then.
         const inTime = collect !== null && !collect.responded;

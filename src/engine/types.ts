@@ -4,11 +4,13 @@ import type { OutboxMessage, StorageAdapter } from '../adapters/storage/types.js
 import type { Bot } from '../core/bot.js';
 import type {
   ConversationState,
+  Effect,
   InboundMessageInput,
   Json,
   OutboundReply,
   Understanding,
 } from '../core/types.js';
+import type { EffectOutcome } from './effects.js';
 
 /** A structured logger (pino-compatible subset). Bodies of messages are only logged at debug. */
 export interface EngineLogger {
@@ -33,6 +35,15 @@ export interface EngineOptions {
   logger?: EngineLogger;
   /** Masks sensitive text before anything is stored or logged. @default masks card numbers (Luhn-valid 13–19 digits) */
   redact?: (text: string) => string;
+  /**
+   * Handles effect types no action adapter knows (`schedule.message` and `schedule.event` from
+   * `createProactive`, or a host's own). Return an outcome to feed back to the flow, `null` for none, or
+   * `undefined` to report the effect as unknown. @default none (unknown effects fail with SMSFLOW_ERR_UNKNOWN_EFFECT)
+   */
+  onEffect?: (
+    effect: Effect,
+    context: { conversationKey: string },
+  ) => Promise<EffectOutcome | null | undefined>;
   /** Conflict retries per input before giving up. @default 20 */
   maxConflictRetries?: number;
   /** How long handleInbound waits for effects (calendar, …) so their replies can ride in a synchronous response. @default 2000 */
