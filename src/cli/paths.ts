@@ -71,8 +71,9 @@ interface World {
 type PathEvent = { type: 'text'; text: string } | { type: 'effect'; ok: boolean };
 
 // The engine answers these itself or not at all (src/engine/effects.ts FIRE_AND_FORGET); a timer's event comes
-// back later as an external event, not as a result.
-const UNANSWERED = new Set(['handoff.requested', 'notify.team', 'schedule.event']);
+// (`schedule.*`) comes back later as an external event, not as a result.
+const UNANSWERED = new Set(['handoff.requested', 'notify.team']);
+const unanswered = (type: string) => UNANSWERED.has(type) || type.startsWith('schedule.');
 
 /**
  * Enumerates conversations through a flow and returns them as transcripts. Deterministic for a given bot
@@ -129,7 +130,7 @@ export function generatePaths(bot: Bot, options: PathOptions = {}): GeneratedPat
       });
     }
     for (const r of result.replies) lines.push(`< ${r.text}`);
-    pending = [...pending, ...result.effects.filter((e) => !UNANSWERED.has(e.type))];
+    pending = [...pending, ...result.effects.filter((e) => !unanswered(e.type))];
     return { state: result.state, pending, n, lines };
   };
 

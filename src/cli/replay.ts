@@ -70,7 +70,8 @@ export interface ReplayResult {
 }
 
 // As the engine: these effects get no result (src/engine/effects.ts), so the flow never sees one.
-const UNANSWERED = new Set(['handoff.requested', 'notify.team', 'schedule.event']);
+const UNANSWERED = new Set(['handoff.requested', 'notify.team']);
+const unanswered = (type: string) => UNANSWERED.has(type) || type.startsWith('schedule.');
 
 /**
  * Replays one recorded conversation through `bot`: each message is stepped, effects are answered with
@@ -110,7 +111,7 @@ export function replayConversation(bot: Bot, recorded: RecordedConversation): Re
 }
 
 function answer(bot: Bot, state: ConversationState, effect: Effect, at: string): StepResult | null {
-  if (UNANSWERED.has(effect.type)) return null;
+  if (unanswered(effect.type)) return null;
   const a = defaultEffectAnswer(effect);
   if (!a) return null;
   return bot.step(state, {
