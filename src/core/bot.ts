@@ -124,6 +124,11 @@ export function createBot(config: BotConfig): Bot {
     intent: 'human',
   });
   keywordRules.push({ pattern: /\b(real|live) (person|human|agent)\b/i, intent: 'human' });
+  // A bare greeting only: "hi, I want to book" must still reach the classifier as a booking.
+  keywordRules.push({
+    pattern: /^\s*(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening))( there)?[\s!.,]*$/i,
+    intent: 'greeting',
+  });
 
   const examples: { [intent: string]: string[] } = {
     human: ['can I talk to a person', 'I want a human', 'let me speak to someone', 'connect me to staff'],
