@@ -221,7 +221,13 @@ export function bookingFlow(options: BookingFlowOptions): FlowDefinition {
     context: ({ input }) => {
       const b = input.profile.booking as BookingContext['booking'] | undefined;
       const future =
-        b && typeof b === 'object' && typeof b.start === 'string' && b.start > input.now ? b : null;
+        // Compare instants, not strings: the start carries the business offset (-08:00), now is UTC.
+        b &&
+        typeof b === 'object' &&
+        typeof b.start === 'string' &&
+        Date.parse(b.start) > Date.parse(input.now)
+          ? b
+          : null;
       const fields = input.fields;
       return {
         timeZone: input.timeZone,

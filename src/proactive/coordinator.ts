@@ -72,6 +72,17 @@ export function createProactive(options: ProactiveOptions): Proactive {
   const cap = options.caps?.perContactPerDay ?? 3;
   const minLead = options.reminderMinLeadMs ?? 3_600_000;
   const logger = options.logger;
+  // Jobs of one contact run one at a time in this process, so the cap check and the send do not interleave.
+  const lanes = new Map<string, Promise<unknown>>();
+  function serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const next = (lanes.get(key) ?? Promise.resolve()).then(work, work);
+    const tail = next.catch(() => {});
+    lanes.set(key, tail);
+    void tail.then(() => {
+      if (lanes.get(key) === tail) lanes.delete(key);
+    });
+    return next;
+  }
 
   function outcome(job: ScheduledJob, result: JobOutcome, reason?: string): JobOutcome {
     options.onOutcome?.(job, result, reason);
@@ -208,7 +219,7 @@ export function createProactive(options: ProactiveOptions): Proactive {
         await engine.dispatch(job.contact, { id: job.id, type, channel: job.channel, data: job.payload });
         return outcome(job, 'dispatched');
       }
-      return sendMessage(job);
+      return serialised(`${job.channel}:${job.contact}`, () => sendMessage(job));
     },
 
     schedule: (job) => scheduler.schedule(job),

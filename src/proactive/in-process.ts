@@ -25,6 +25,8 @@ export interface InProcessScheduler extends Scheduler {
   /** Claims and runs every job due now (by the clock); resolves when they finished. Returns how many ran. */
   runDue(): Promise<number>;
   readonly store: JobStore;
+  /** Pending jobs, soonest first. */
+  list(): Promise<ScheduledJob[]>;
 }
 
 /**
