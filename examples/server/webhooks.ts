@@ -1,17 +1,22 @@
 /**
  * Provider webhooks: POST /webhooks/<provider> (inbound) and /webhooks/<provider>/status (delivery reports).
  * A provider is enabled when its signing secret is set; otherwise its routes answer 503 with the variable to
- * set. Verification uses PUBLIC_URL + path (never the Host header: a proxy rewrites it, and the provider signed
- * the URL it called).
+ * set. The routes are the library's webhook handlers (src/http); verification uses PUBLIC_URL + path (never
+ * the Host header: a proxy rewrites it, and the provider signed the URL it called).
  */
 import type { Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import { messagebirdChannel } from '../../src/adapters/channels/messagebird.js';
 import { plivoChannel } from '../../src/adapters/channels/plivo.js';
 import { twilioChannel } from '../../src/adapters/channels/twilio.js';
-import type { ChannelAdapter, WebhookRequest } from '../../src/adapters/channels/types.js';
+import type { ChannelAdapter } from '../../src/adapters/channels/types.js';
 import { createConcatBuffer, vonageChannel } from '../../src/adapters/channels/vonage.js';
-import type { Engine } from '../../src/engine/types.js';
+import type { Engine, EngineLogger } from '../../src/engine/types.js';
+import {
+  createInboundHandler,
+  createStatusHandler,
+  type WebhookHandlerOptions,
+} from '../../src/http/webhook-handler.js';
 
 /** Providers the host app mounts, with the env variable that enables each. */
 export const providerSecrets = {
@@ -67,19 +72,19 @@ export function providersFromEnv(
   return out;
 }
 
-/** Reads a Hono request into the adapter's {@link WebhookRequest}, with the public URL the provider called. */
-async function toWebhookRequest(c: Context, publicUrl: string): Promise<WebhookRequest> {
-  const url = new URL(c.req.url);
-  const headers: Record<string, string> = {};
-  c.req.raw.headers.forEach((value, name) => {
-    headers[name.toLowerCase()] = value;
-  });
-  const body = c.req.method === 'GET' ? '' : await c.req.text();
-  return { method: c.req.method, url: `${publicUrl}${url.pathname}${url.search}`, headers, body };
+/** The engine calls the handlers make, resolved per request (the rules page may swap engines). */
+function engineProxy(engine: () => Engine): WebhookHandlerOptions['engine'] {
+  return {
+    handleInbound: (message, handleOptions) => engine().handleInbound(message, handleOptions),
+    handleStatus: (status) => engine().handleStatus(status),
+  };
 }
 
 /**
- * Mounts the webhook routes on `app`.
+ * Mounts the webhook routes on `app`: the library's handlers ({@link createInboundHandler},
+ * {@link createStatusHandler}), so the host app gets their body limit (413), rate limits (STOP always passes),
+ * signature checks (403, nothing stored), malformed-input answers (400) and 503 + Retry-After when storage is
+ * down (docs/http.md). Hono hands the web-standard request over as is (`c.req.raw`).
  *
  * @param app - The Hono app.
  * @param options - Engine getter (the rules page may swap engines), enabled providers, public URL, logger.
@@ -95,64 +100,39 @@ export function mountWebhooks(
     logger: Logger;
   },
 ): void {
-  const { providers, publicUrl, logger } = options;
+  const { providers, publicUrl } = options;
+  const engine = engineProxy(options.engine);
+  const logger: EngineLogger = options.logger.child({ component: 'webhooks' });
   // Vonage's SMS API delivers long messages in parts; one process holds them until complete.
-  const parts = createConcatBuffer({ ttlMs: 3_600_000 });
+  const multipart = createConcatBuffer({ ttlMs: 3_600_000 });
+  const base = publicUrl.replace(/\/+$/, '');
 
   for (const name of Object.keys(providerSecrets) as ProviderName[]) {
-    const disabled = (c: Context) =>
-      c.json(
-        {
-          error: 'provider_not_configured',
-          message: `The ${name} webhook is off: set ${providerSecrets[name]} (see docs/deploying.md) and restart.`,
-        },
-        503,
-      );
+    const inboundPath = `/webhooks/${name}`;
+    const statusPath = `/webhooks/${name}/status`;
     const adapter = providers[name];
     if (!adapter) {
-      app.post(`/webhooks/${name}`, disabled);
-      app.post(`/webhooks/${name}/status`, disabled);
+      const disabled = (c: Context) =>
+        c.json(
+          {
+            error: 'provider_not_configured',
+            message: `The ${name} webhook is off: set ${providerSecrets[name]} (see docs/deploying.md) and restart.`,
+          },
+          503,
+        );
+      app.on(['GET', 'POST'], inboundPath, disabled);
+      app.on(['GET', 'POST'], statusPath, disabled);
       continue;
     }
-
-    app.post(`/webhooks/${name}`, async (c) => {
-      const request = await toWebhookRequest(c, publicUrl);
-      const now = new Date();
-      const verified = adapter.verify(request, now);
-      if (!verified.ok) {
-        // The reason is for our logs only: telling a caller why a signature failed helps forgers.
-        logger.warn({ provider: name, reason: verified.reason }, 'webhook refused: bad signature');
-        return c.json({ error: 'invalid_signature' }, 403);
-      }
-      let parsed: ReturnType<ChannelAdapter['parseInbound']>;
-      try {
-        parsed = adapter.parseInbound(request, now);
-      } catch (error) {
-        logger.warn({ provider: name, err: String(error) }, 'webhook refused: malformed');
-        return c.json({ error: 'invalid_webhook' }, 400);
-      }
-      const message =
-        parsed.kind === 'message' ? parsed.message : parsed.kind === 'part' ? parts.add(parsed, now) : null;
-      const ack = adapter.webhookResponse([]);
-      if (!message) return c.body(ack.body, ack.status as 200, { 'content-type': ack.contentType });
-      const result = await options
-        .engine()
-        .handleInbound(message, { syncReply: adapter.capabilities.syncReply });
-      const texts = adapter.capabilities.syncReply ? result.replies.map((r) => r.text) : [];
-      const response = adapter.webhookResponse(texts, message);
-      return c.body(response.body, response.status as 200, { 'content-type': response.contentType });
+    // Signatures cover the URL the provider called: PUBLIC_URL + path, never the Host header.
+    const common = { engine, channel: adapter, logger };
+    const inbound = createInboundHandler({
+      ...common,
+      publicUrl: base + inboundPath,
+      ...(adapter.capabilities.multipart ? { multipart } : {}),
     });
-
-    app.post(`/webhooks/${name}/status`, async (c) => {
-      const request = await toWebhookRequest(c, publicUrl);
-      if (!adapter.verify(request, new Date()).ok) return c.json({ error: 'invalid_signature' }, 403);
-      try {
-        await options.engine().handleStatus(adapter.parseStatus(request));
-      } catch (error) {
-        logger.warn({ provider: name, err: String(error) }, 'status callback refused: malformed');
-        return c.json({ error: 'invalid_webhook' }, 400);
-      }
-      return c.body(null, 204);
-    });
+    const status = createStatusHandler({ ...common, publicUrl: base + statusPath });
+    app.on(['GET', 'POST'], inboundPath, (c) => inbound(c.req.raw));
+    app.on(['GET', 'POST'], statusPath, (c) => status(c.req.raw));
   }
 }

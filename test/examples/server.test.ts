@@ -131,6 +131,16 @@ describe('host app: provider webhooks', () => {
     const res = await post(twilioSignature('wrong-token', url, multi));
     expect(res.status).toBe(403);
   });
+
+  it('refuses a body over 64 KiB with 413 before reading it all (the library handler)', async () => {
+    const res = await fetch(`${served.base}/webhooks/twilio`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'x' },
+      body: `Body=${'a'.repeat(70_000)}`,
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: 'payload too large' });
+  });
 });
 
 describe('host app: dashboard', () => {
