@@ -1,0 +1,249 @@
+/**
+ * Benchmark (issue 4): requests/second and p99 of the Twilio inbound handler (createInboundHandler on the
+ * SQLite adapter, toNodeListener on node:http, replies in TwiML) under 50 concurrent connections with
+ * autocannon, against a bare node:http handler answering fixed TwiML, measured in the same run.
+ * Each server runs in its own child process (so autocannon's client work does not share its event loop), and
+ * each request to smsflow is a new, correctly signed message (its own MessageSid) from a rotating set of
+ * senders; bodies and signatures are computed before the clock starts. Targets: >= 30% of the bare rate,
+ * p99 <= 20 ms. Run alone: `npx tsx bench/http.ts`.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon, { type AutocannonRequest } from 'autocannon';
+import type { CalendarAdapter } from '../src/adapters/actions/types.js';
+import { parseFormMulti } from '../src/adapters/channels/shared.js';
+import { twilioChannel, twilioSignature } from '../src/adapters/channels/twilio.js';
+import { sqliteStorage } from '../src/adapters/storage/sqlite.js';
+import { createEngine } from '../src/engine/engine.js';
+import { toNodeListener } from '../src/http/node-listener.js';
+import { createInboundHandler } from '../src/http/webhook-handler.js';
+import { salonBot } from '../test/support/salon.js';
+
+// Fake secrets, as in test/fixtures/twilio/secrets.json: nothing here is a real credential.
+const AUTH_TOKEN = 'fake-twilio-auth-token-for-tests-0001';
+const ACCOUNT_SID = 'ACfakefakefakefakefakefakefake0001';
+const PUBLIC_URL = 'https://bot.example.com/webhooks/twilio';
+const BUSINESS = '+14155550199';
+const CONNECTIONS = 50;
+const DURATION_S = 10;
+const SENDERS = 1_000;
+// More than the handler can take in DURATION_S, so no message id repeats (a repeat would be a cheap duplicate).
+const PRECOMPUTED = 150_000;
+const SCRIPT = ['book', '1', 'hi', 'HELP'];
+const FIXED_TWIML =
+  '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Which service would you like? 1 Haircut, 2 Color, 3 Blowout</Message></Response>';
+
+/** One side's figures. */
+export interface HttpSideResult {
+  name: string;
+  /** Mean requests per second. */
+  rate: number;
+  p50: number;
+  p99: number;
+  /** Non-2xx answers, errors and timeouts (should all be 0). */
+  failures: number;
+  requests: number;
+}
+
+/** What {@link runHttpBenchmark} measured. */
+export interface HttpBenchResult {
+  bare: HttpSideResult;
+  smsflow: HttpSideResult;
+  /** smsflow rate / bare rate (target >= 0.3). */
+  ratio: number;
+  /** Whether both targets (ratio >= 0.3, p99 <= 20 ms) were met. */
+  ok: boolean;
+}
+
+// ---------------------------------------------------------------- servers (child processes)
+
+async function drain(req: IncomingMessage): Promise<void> {
+  for await (const _ of req) {
+    // The bare handler reads the body like the real one has to, then ignores it.
+  }
+}
+
+function bareListener(req: IncomingMessage, res: ServerResponse): void {
+  void drain(req).then(() => {
+    res.writeHead(200, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(FIXED_TWIML) });
+    res.end(FIXED_TWIML);
+  });
+}
+
+function smsflowListener(dbPath: string): (req: IncomingMessage, res: ServerResponse) => void {
+  const calendar: CalendarAdapter = {
+    name: 'instant',
+    check: async () => ({ available: true }),
+    book: async (_r, ctx) => ({ bookingId: `bk-${ctx.effectId}` }),
+    reschedule: async (r) => ({ bookingId: r.bookingId }),
+    cancel: async () => ({ cancelled: true }),
+  };
+  const engine = createEngine({
+    bot: salonBot(),
+    storage: sqliteStorage({ path: dbPath }),
+    actions: { calendar },
+  });
+  const channel = twilioChannel({ authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID, from: BUSINESS });
+  // The limiter stays in the path (its cost counts) with a budget no sender reaches in the run.
+  const inbound = createInboundHandler({
+    engine,
+    channel,
+    publicUrl: PUBLIC_URL,
+    rateLimit: { perSender: { points: 1_000_000, durationMs: 60_000 } },
+  });
+  return toNodeListener(inbound);
+}
+
+/** Child side: `bench/http.ts --serve bare|smsflow <dbPath>` prints its port and serves until killed. */
+function serve(kind: string, dbPath: string): void {
+  const server = createServer(kind === 'bare' ? bareListener : smsflowListener(dbPath));
+  server.listen(0, '127.0.0.1', () => {
+    process.stdout.write(`PORT ${(server.address() as AddressInfo).port}\n`);
+  });
+}
+
+async function startChild(
+  kind: 'bare' | 'smsflow',
+  dbPath: string,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', kind, dbPath],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const port = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /PORT (\d+)/.exec(out);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} server exited early (code ${code})`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}/webhooks/twilio` };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+// ---------------------------------------------------------------- load
+
+/** Signed Twilio inbound webhooks: message i comes from sender i % SENDERS with the next text of its script. */
+function precompute(count: number, prefix = 'SM'): Array<{ body: string; signature: string }> {
+  const out: Array<{ body: string; signature: string }> = [];
+  for (let i = 0; i < count; i++) {
+    const sender = `+1415${String(2_000_000 + (i % SENDERS)).padStart(7, '0')}`;
+    const sid = `${prefix}${i.toString(16).padStart(32, '0')}`;
+    const body = new URLSearchParams({
+      MessageSid: sid,
+      SmsSid: sid,
+      AccountSid: ACCOUNT_SID,
+      From: sender,
+      To: BUSINESS,
+      Body: SCRIPT[Math.floor(i / SENDERS) % SCRIPT.length]!,
+      NumMedia: '0',
+    }).toString();
+    out.push({ body, signature: twilioSignature(AUTH_TOKEN, PUBLIC_URL, parseFormMulti(body)) });
+  }
+  return out;
+}
+
+async function measure(
+  name: string,
+  url: string,
+  bodies: Array<{ body: string; signature: string }>,
+  durationS = DURATION_S,
+): Promise<HttpSideResult & { wrapped: boolean }> {
+  let next = 0;
+  const request: AutocannonRequest = {
+    method: 'POST',
+    // One shared counter across all connections: every request is a new message id.
+    setupRequest: (r) => {
+      const item = bodies[next++ % bodies.length]!;
+      return {
+        ...r,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': item.signature,
+        },
+        body: item.body,
+      };
+    },
+  };
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: durationS,
+    requests: [request],
+  });
+  return {
+    name,
+    rate: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures: result.non2xx + result.errors + result.timeouts,
+    requests: result['2xx'] + result.non2xx,
+    wrapped: next > bodies.length,
+  };
+}
+
+/**
+ * Runs both sides (bare first, then smsflow), prints a table and the verdict, and returns the figures.
+ *
+ * @returns Rates, p50/p99 (ms), the ratio and whether the targets were met.
+ * @example
+ * const { ratio, smsflow } = await runHttpBenchmark(); // ratio >= 0.3, smsflow.p99 <= 20
+ */
+export async function runHttpBenchmark(): Promise<HttpBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'smsflow-bench-http-'));
+  const bodies = precompute(PRECOMPUTED);
+  const warmup = precompute(20_000, 'SW'); // other message ids: the measured messages are all new
+  const sides: Array<HttpSideResult & { wrapped: boolean }> = [];
+  try {
+    for (const kind of ['bare', 'smsflow'] as const) {
+      const { child, url } = await startChild(kind, join(dir, 'bench.db'));
+      try {
+        // A short warm-up (JIT, SQLite page cache) on other message ids, then the measured run.
+        await measure(kind, url, warmup, 1);
+        sides.push(await measure(kind, url, bodies)); // the same requests on both sides
+      } finally {
+        await stopChild(child);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const [bare, smsflow] = sides as [
+    HttpSideResult & { wrapped: boolean },
+    HttpSideResult & { wrapped: boolean },
+  ];
+  const ratio = smsflow.rate / bare.rate;
+  const ok = ratio >= 0.3 && smsflow.p99 <= 20 && smsflow.failures === 0;
+  const row = (s: HttpSideResult) =>
+    `${s.name.padEnd(9)} ${s.rate.toFixed(0).padStart(8)} req/s   p50 ${String(s.p50).padStart(4)} ms   p99 ${String(s.p99).padStart(4)} ms   ${s.requests} requests, ${s.failures} failed`;
+  console.log(`Twilio inbound webhook, ${CONNECTIONS} connections, ${DURATION_S} s per side`);
+  console.log(row(bare));
+  console.log(row(smsflow));
+  console.log(
+    `smsflow / bare: ${(ratio * 100).toFixed(1)}% (target >= 30%), p99 ${smsflow.p99} ms (target <= 20 ms): ${ok ? 'OK' : 'MISSED'}`,
+  );
+  if (smsflow.wrapped) console.log('note: precomputed messages ran out; later requests were duplicates');
+  const strip = ({ wrapped: _w, ...s }: HttpSideResult & { wrapped: boolean }): HttpSideResult => s;
+  return { bare: strip(bare), smsflow: strip(smsflow), ratio, ok };
+}
+
+const self = process.argv[1] === fileURLToPath(import.meta.url);
+if (self && process.argv[2] === '--serve') serve(process.argv[3] ?? 'bare', process.argv[4] ?? ':memory:');
+else if (self) await runHttpBenchmark();
