@@ -34,6 +34,28 @@ const optionalFlows: { [name: string]: string } = {
   faq: '../../machines/faq-triage.js',
 };
 
+/** The demo salon's FAQ knowledge base (for the `faq` flow): hours, parking, prices. */
+export const demoKnowledgeBase = [
+  {
+    id: 'hours',
+    questions: ['when are you open', 'what are your hours', 'are you open on saturday', 'opening times'],
+    answer: 'We are open Tue-Fri 9am-6pm and Sat 9am-4pm.',
+  },
+  {
+    id: 'parking',
+    questions: ['where can I park', 'is there parking', 'do you have parking nearby', 'parking?'],
+    answer: 'Free parking behind the salon, entrance on Oak St.',
+  },
+  {
+    id: 'prices',
+    questions: ['how much is a haircut', 'what are your prices', 'how much does color cost', 'price list'],
+    answer: 'Haircut from $45, color from $90, blowout from $35.',
+  },
+];
+
+// Options a built-in factory needs to build its demo flow, tried before no options at all.
+const demoOptions: { [name: string]: unknown } = { faq: { knowledgeBase: demoKnowledgeBase } };
+
 /** Names of the built-in flows, whether or not their module exists in this checkout. */
 export const builtInFlowNames = ['booking', ...Object.keys(optionalFlows)] as const;
 
@@ -60,7 +82,8 @@ export async function loadBuiltInFlow(name: string): Promise<FlowDefinition | nu
   for (const value of Object.values(mod)) if (isFlow(value)) return value;
   for (const [key, value] of Object.entries(mod)) {
     if (typeof value !== 'function' || !/Flow$/.test(key)) continue;
-    for (const args of [[], [{}]]) {
+    const demo = demoOptions[name];
+    for (const args of [...(demo ? [[demo]] : []), [], [{}]]) {
       try {
         const flow = (value as (...a: unknown[]) => unknown)(...args);
         if (isFlow(flow)) return flow;
