@@ -113,7 +113,7 @@ async function startChild(
 ): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', kind, dbPath],
+    ['--import', import.meta.resolve('tsx'), fileURLToPath(import.meta.url), '--serve', kind, dbPath],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
