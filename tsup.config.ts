@@ -2,9 +2,11 @@ import { defineConfig } from 'tsup';
 import { distName, publicEntries } from './exports.config.js';
 
 export default defineConfig({
-  entry: Object.fromEntries(
-    Object.entries(publicEntries).map(([subpath, file]) => [distName(subpath), file]),
-  ),
+  entry: {
+    ...Object.fromEntries(Object.entries(publicEntries).map(([subpath, file]) => [distName(subpath), file])),
+    // The CLI is a bin (bin/smsflow.mjs loads it), not an import path.
+    'cli/main': 'src/cli/main.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
@@ -12,5 +14,5 @@ export default defineConfig({
   target: 'node20',
   splitting: true,
   treeshake: true,
-  external: ['better-sqlite3', 'pg', 'ioredis', 'vitest'],
+  external: ['better-sqlite3', 'pg', 'ioredis', 'vitest', 'bullmq', 'tsx'],
 });
