@@ -265,6 +265,14 @@ export function createEngine(options: EngineOptions): Engine {
       );
       logger.debug({ messageId: input.id, text: message.text }, 'inbound body');
       const replies = [...applied.replies];
+      if (applied.duplicate && syncReply) {
+        // A provider retry of a message answered in its webhook response: the replies that came from its
+        // effects (`<id>:e0:result:r0`, …) rode in that response too, so they belong in the repeat.
+        const prefix = `${input.id}:e`;
+        for (const row of await storage.listOutbox(key)) {
+          if (row.id.startsWith(prefix) && row.status !== 'cancelled') replies.push(replyOf(row));
+        }
+      }
       if (applied.result && applied.result.effects.length > 0) {
         const holdUntil = new Date(clock().getTime() + awaitEffectsMs + HOLD_MARGIN_MS).toISOString();
         const collect: Collector | null = syncReply ? { responded: false, replies: [], holdUntil } : null;
@@ -402,6 +410,19 @@ interface Collector {
 }
 
 const HOLD_MARGIN_MS = 5_000;
+
+function replyOf(row: OutboxMessage): OutboundReply {
+  return {
+    id: row.id,
+    to: row.to,
+    ...(row.from ? { from: row.from } : {}),
+    channel: row.channel,
+    text: row.text,
+    segments: row.segments,
+    encoding: row.encoding,
+    kind: row.kind,
+  };
+}
 
 function repliesOf(recorded: Json): OutboundReply[] {
   const replies = (recorded as { replies?: unknown }).replies;

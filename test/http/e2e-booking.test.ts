@@ -200,12 +200,11 @@ describe.each(modes)('%s over HTTP (%s, %s)', (provider, syncReply) => {
     expect(r.api.refused).toEqual([]);
   });
 
-  // Known engine gap (reported, src/engine/engine.ts is not this suite's to change): replies that come from an
-  // effect result (calendar check, booking) ride in the first synchronous response but are not part of the
-  // inbound's idempotency record, so a provider retry of that message gets an empty <Response/>.
+  // Replies that came from an effect result (calendar check, booking) rode in the first synchronous response,
+  // so a provider retry of that message must get them again.
   const syncMode = syncReply !== false && (provider === 'twilio' || provider === 'plivo');
   if (syncMode) {
-    it.skip('[skipped: known engine gap, effect-result replies are not replayed on a retry] retry of step 3 gets the same XML', async () => {
+    it('a retry of step 3 (answered by an effect result) gets the same XML', async () => {
       const r = await rig(provider, syncReply);
       const requests = await book(r, provider);
       const retry = await r.replay(requests[2]!);
