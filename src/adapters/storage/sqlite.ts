@@ -244,6 +244,57 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     }
   };
 
+  // Group commit: commits that arrive in the same turn of the event loop (concurrent webhooks) share one
+  // IMMEDIATE transaction, each inside its own savepoint (better-sqlite3 nests transactions as savepoints), so
+  // one failing commit rolls back only itself. On a disk where each transaction costs ~0.5 ms this is what
+  // lets concurrent traffic go past ~2,000 commits/s.
+  type Pending = {
+    input: Parameters<StorageAdapter['commit']>[0];
+    updatedMs: number;
+    resolve: (r: CommitResult) => void;
+    reject: (e: unknown) => void;
+  };
+  let queue: Pending[] = [];
+  const toStorageError = (cause: unknown) =>
+    cause instanceof SmsflowError
+      ? cause
+      : new SmsflowError('SMSFLOW_ERR_STORAGE', `[sqlite] commit failed: ${(cause as Error).message}`, {
+          cause,
+        });
+  const batchTx = db.transaction((items: Pending[]) =>
+    items.map((item) => {
+      try {
+        return { value: commitTx(item.input, item.updatedMs) as CommitResult };
+      } catch (error) {
+        return { error: toStorageError(error) };
+      }
+    }),
+  );
+  const flushCommits = () => {
+    const items = queue;
+    queue = [];
+    let results: ({ value: CommitResult } | { error: SmsflowError })[];
+    try {
+      results = batchTx.immediate(items);
+    } catch (error) {
+      for (const item of items) item.reject(toStorageError(error));
+      return;
+    }
+    results.forEach((r, i) => ('error' in r ? items[i]!.reject(r.error) : items[i]!.resolve(r.value)));
+  };
+  const commit = (input: Parameters<StorageAdapter['commit']>[0]) =>
+    new Promise<CommitResult>((resolve, reject) => {
+      let updatedMs: number;
+      try {
+        updatedMs = validateCommitTimes(input, 'sqlite');
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      queue.push({ input, updatedMs, resolve, reject });
+      if (queue.length === 1) setImmediate(flushCommits);
+    });
+
   return {
     name: 'sqlite',
     getConversation: (key) =>
@@ -251,7 +302,7 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
         const row = q.getConv.get(key) as { version: number; state: string } | undefined;
         return row ? { key, version: row.version, state: JSON.parse(row.state) } : null;
       }),
-    commit: (input) => g('commit', () => commitTx.immediate(input, validateCommitTimes(input, 'sqlite'))),
+    commit,
     getIdempotency: (key) =>
       g('getIdempotency', () => {
         const done = q.getIdem.get(key) as { result: string } | undefined;
