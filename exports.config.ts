@@ -17,6 +17,7 @@ export const publicEntries: Record<string, string> = {
   './http': 'src/exports/http.ts',
   './actions': 'src/exports/actions.ts',
   './openai-compatible': 'src/exports/openai-compatible.ts',
+  './proactive': 'src/exports/proactive.ts',
 };
 
 /** `'./twilio'` → `'twilio/index'` (the dist path without extension). */

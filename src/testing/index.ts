@@ -22,4 +22,5 @@ export {
   type EffectAnswer,
   type TranscriptLine,
 } from './conversation.js';
+export { type SchedulerContractOptions, schedulerContract } from './scheduler-contract.js';
 export { type StorageContractOptions, storageContract } from './storage-contract.js';
