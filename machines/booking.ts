@@ -1,3 +1,8 @@
+/**
+ * The booking flow: one machine, its guards and its option handling. Longer than our ~400-line habit on purpose:
+ * the statechart is one readable object (a designer opens it whole in a viewer), and splitting its states across
+ * files would hide the transitions between them. Reply texts live in `booking.messages.ts`.
+ */
 import { assign, setup } from 'xstate';
 import {
   type BusinessHours,

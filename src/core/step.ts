@@ -1,3 +1,9 @@
+/**
+ * The pure step behind `bot.step`, in the order a message is handled: compliance, thread lifecycle,
+ * understanding, escalations, clarifying question, the flow, then events (effect results, agent actions,
+ * consent, proactive messages). Kept in one file (over our ~400-line habit) because the order is the rule:
+ * compliance must run before anything else, and reading it top to bottom shows that.
+ */
 import type { CompiledBot } from './bot.js';
 import { renderCompliance } from './bot.js';
 import { SmsflowError } from './errors.js';

@@ -1,3 +1,7 @@
+/**
+ * The engine: idempotency, per-conversation serialisation, the atomic commit, effects fed back as events and
+ * the public operations. The outbox dispatcher lives in `outbox.ts`, effect routing in `effects.ts`.
+ */
 import { randomUUID } from 'node:crypto';
 import type { ParsedStatus } from '../adapters/channels/types.js';
 import type { OutboxMessage } from '../adapters/storage/types.js';
