@@ -9,7 +9,7 @@ import { tryNormalizePhone } from './phone.js';
 import { measureSegments } from './segments.js';
 import { detectAnger, detectBillingDispute } from './sentiment.js';
 import { migrateState } from './state.js';
-import { runStep } from './step.js';
+import { runStep, startsNewThread } from './step.js';
 import {
   type ConversationEvent,
   type ConversationState,
@@ -45,6 +45,8 @@ export interface Bot {
   understand(text: string): Understanding;
   /** Intents the bot knows, from all flows and its keywords. */
   readonly intents: readonly string[];
+  /** Whether a message at `at` would start a new thread for this state (finished, closed or idle). Pure. */
+  startsNewThread(state: ConversationState | undefined, at: string | Date): boolean;
 }
 
 /** Internal, compiled view of the bot that step reads. */
@@ -206,6 +208,12 @@ export function createBot(config: BotConfig): Bot {
     flows,
     intents,
     understand,
+    startsNewThread: (state, at) =>
+      startsNewThread(
+        compiled,
+        state,
+        typeof at === 'string' ? new Date(at).toISOString() : at.toISOString(),
+      ),
     step(state, input) {
       if ((input as ConversationEvent).kind === 'event') {
         const event = input as ConversationEvent;

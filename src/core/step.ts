@@ -167,15 +167,21 @@ export function runStep(
     return finish(state, out, at);
   }
 
+  // 2b. A staff command the engine already answered (it needs the database): record it and reply, and leave
+  // the thread alone. The answer arrives as recorded understanding, so replay stays exact.
+  if (
+    message.understanding?.intent === 'staff' &&
+    typeof message.understanding.entities?.reply === 'string'
+  ) {
+    out.event(state, 'staff', { command: text.trim().slice(0, 20).toUpperCase() });
+    out.reply(state, message.understanding.entities.reply, 'reply', 'staff');
+    return finish(state, out, at);
+  }
+
   // 3. Thread lifecycle: a finished flow, a closed handoff or a long silence starts a new thread.
   const thread = state.thread;
   const idle = Date.parse(at) - Date.parse(thread.lastActivityAt) > bot.threadTtlMs;
-  const fresh =
-    !prev ||
-    thread.machine.status === 'done' ||
-    thread.handoff.status === 'closed' ||
-    idle ||
-    thread.machine.value === null;
+  const fresh = startsNewThread(bot, prev, at);
 
   // 3b. Understanding: recorded by the engine (rules → classifier → LLM), else computed here. Mid-flow only keyword
   // rules run up front; the classifier runs when the flow cannot use the answer (see deliver), so a plain "2" or
@@ -577,12 +583,34 @@ function escalationReason(
 ): { reason: string; summary: string } | null {
   if (u.intent === 'human' && u.confidence >= bot.threshold)
     return { reason: 'requested', summary: 'Asked for a person' };
+  // The business paused the bot (staff PAUSE): new conversations go straight to a person.
+  if (fresh && u.intent === 'paused')
+    return { reason: 'paused', summary: 'The bot is paused; a person answers' };
   if (fresh && bot.vip.has(state.contact.phone)) return { reason: 'vip', summary: 'VIP contact' };
   if (bot.config.escalateOnSentiment !== false) {
     if (bot.detectBillingDispute(text)) return { reason: 'billing_dispute', summary: 'Billing dispute' };
     if (bot.detectAnger(text).angry) return { reason: 'angry_sentiment', summary: 'Customer is upset' };
   }
   return null;
+}
+
+/**
+ * Whether the next message starts a new thread: no conversation yet, the flow finished, the handoff was
+ * closed, or the thread sat idle past the TTL. Pure.
+ */
+export function startsNewThread(
+  bot: Pick<CompiledBot, 'threadTtlMs'>,
+  state: ConversationState | undefined,
+  at: string,
+): boolean {
+  if (!state) return true;
+  const t = state.thread;
+  return (
+    t.machine.status === 'done' ||
+    t.handoff.status === 'closed' ||
+    t.machine.value === null ||
+    Date.parse(at) - Date.parse(t.lastActivityAt) > bot.threadTtlMs
+  );
 }
 
 function needsClarifying(bot: CompiledBot, u: Understanding): boolean {

@@ -19,6 +19,7 @@ import type {
 import { runEffect } from './effects.js';
 import { createDispatcher } from './outbox.js';
 import { maskPhone, redactCardNumbers } from './redact.js';
+import { answerStaffCommand, type PauseSwitch, parseStaffCommand } from './staff.js';
 import type { Engine, EngineChange, EngineLogger, EngineOptions, InboundResult } from './types.js';
 
 const silent: EngineLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -50,6 +51,12 @@ export function createEngine(options: EngineOptions): Engine {
   const queues = new Map<string, Promise<unknown>>();
   const background = new Set<Promise<unknown>>();
   const defaultCountry = bot.config.defaultCountry ?? 'US';
+  const staffNumbers = new Set(
+    (options.staffNumbers ?? [])
+      .map((n) => tryNormalizePhone(n, { defaultCountry }))
+      .filter((n): n is string => n !== null),
+  );
+  const pause: PauseSwitch = { paused: false };
 
   const emit = (change: EngineChange) => {
     for (const l of listeners) {
@@ -241,6 +248,18 @@ export function createEngine(options: EngineOptions): Engine {
       const key = conversationKey(channel, input.from);
       const message: InboundMessageInput = { ...input, text: redact(String(input.text ?? '')) };
       const idempotencyKey = `in:${input.provider ?? channel}:${input.id}`;
+      const phone = key.slice(channel.length + 1);
+      // Staff commands need the database, so the engine answers them and hands the answer to step as data.
+      const command = staffNumbers.has(phone) ? parseStaffCommand(message.text) : null;
+      if (command && !(await storage.getIdempotency(idempotencyKey))) {
+        const reply = await answerStaffCommand(command, {
+          storage,
+          now: clock(),
+          timeZone: bot.config.timeZone,
+          pause,
+        });
+        message.understanding = { intent: 'staff', confidence: 1, source: 'rules', entities: { reply } };
+      }
       const syncReply = handleOptions.syncReply === true;
       const started = Date.now();
       const applied = await serialised(key, () =>
@@ -248,6 +267,13 @@ export function createEngine(options: EngineOptions): Engine {
           key,
           idempotencyKey,
           async (state) => {
+            if (pause.paused && !command && bot.startsNewThread(state, message.receivedAt)) {
+              // Paused by staff: a new conversation goes to a person (recorded as understanding, like any rule).
+              return bot.step(state, {
+                ...message,
+                understanding: { intent: 'paused', confidence: 1, source: 'rules' },
+              });
+            }
             if (options.understand && !message.understanding) {
               const understanding = await options.understand(message.text, state);
               if (understanding) return bot.step(state, { ...message, understanding });

@@ -44,6 +44,11 @@ export interface EngineOptions {
     effect: Effect,
     context: { conversationKey: string },
   ) => Promise<EffectOutcome | null | undefined>;
+  /**
+   * Staff numbers (any format; compared after normalisation) that may text STATUS, WAITING, PAUSE and RESUME.
+   * Anyone else texting those words is a customer. @default none
+   */
+  staffNumbers?: string[];
   /** Conflict retries per input before giving up. @default 20 */
   maxConflictRetries?: number;
   /** How long handleInbound waits for effects (calendar, …) so their replies can ride in a synchronous response. @default 2000 */
