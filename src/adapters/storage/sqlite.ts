@@ -280,7 +280,10 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
       for (const item of items) item.reject(toStorageError(error));
       return;
     }
-    results.forEach((r, i) => ('error' in r ? items[i]!.reject(r.error) : items[i]!.resolve(r.value)));
+    results.forEach((r, i) => {
+      if ('error' in r) items[i]!.reject(r.error);
+      else items[i]!.resolve(r.value);
+    });
   };
   const commit = (input: Parameters<StorageAdapter['commit']>[0]) =>
     new Promise<CommitResult>((resolve, reject) => {
