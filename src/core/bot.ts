@@ -1,3 +1,4 @@
+import type { LlmAdapter, LlmContext, LlmTrace } from '../adapters/llm/types.js';
 import { type BotConfig, type ComplianceMessages, validateBotConfig } from './bot-config.js';
 import { trainClassifier } from './classifier.js';
 import { type ComplianceKeywords, defaultComplianceKeywords, detectCompliance } from './compliance.js';
@@ -21,7 +22,7 @@ import {
   type StepResult,
   type Understanding,
 } from './types.js';
-import { type KeywordRule, understandByRules } from './understanding.js';
+import { type KeywordRule, understandByRules, understand as understandPipeline } from './understanding.js';
 
 /** A bot: validated config, compiled flows and the pure `step`. */
 export interface Bot {
@@ -43,6 +44,16 @@ export interface Bot {
    * The engine may add an LLM's opinion before step; step uses `message.understanding` when present.
    */
   understand(text: string): Understanding;
+  /**
+   * The whole pipeline with a model: keyword rules → classifier → the LLM only when the classifier is below the
+   * threshold. The model can only pick one of the bot's intents; a timeout or bad answer falls back to rules.
+   * Not pure (it awaits the model): the engine calls it and records the result before step.
+   */
+  understandWithModel(
+    text: string,
+    llm: LlmAdapter,
+    options?: { context?: LlmContext; onTrace?: (trace: LlmTrace) => void; signal?: AbortSignal },
+  ): Promise<Understanding>;
   /** Intents the bot knows, from all flows and its keywords. */
   readonly intents: readonly string[];
   /** Whether a message at `at` would start a new thread for this state (finished, closed or idle). Pure. */
@@ -208,6 +219,15 @@ export function createBot(config: BotConfig): Bot {
     flows,
     intents,
     understand,
+    understandWithModel: (text, llm, options = {}) =>
+      understandPipeline(text, {
+        keywords: keywordRules,
+        ...(classifier ? { classifier } : {}),
+        llm,
+        threshold,
+        intents,
+        ...options,
+      }),
     startsNewThread: (state, at) =>
       startsNewThread(
         compiled,

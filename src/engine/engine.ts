@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ParsedStatus } from '../adapters/channels/types.js';
+import type { LlmTrace } from '../adapters/llm/types.js';
 import type { OutboxMessage } from '../adapters/storage/types.js';
 import { SmsflowError } from '../core/errors.js';
 import { tryNormalizePhone } from '../core/phone.js';
@@ -273,6 +274,25 @@ export function createEngine(options: EngineOptions): Engine {
                 ...message,
                 understanding: { intent: 'paused', confidence: 1, source: 'rules' },
               });
+            }
+            if (options.llm && !message.understanding && bot.startsNewThread(state, message.receivedAt)) {
+              const traces: LlmTrace[] = [];
+              const understanding = await bot.understandWithModel(message.text, options.llm, {
+                context: { flow: state?.thread.flow ?? 'new' },
+                onTrace: (t) => traces.push(t),
+              });
+              const result = bot.step(state, { ...message, understanding });
+              const at = result.events[0]?.at ?? clock().toISOString();
+              traces.forEach((trace, i) =>
+                result.events.push({
+                  id: `${input.id}:llm${i}`,
+                  threadId: result.state.thread.id,
+                  at,
+                  type: 'llm',
+                  data: trace as unknown as { [k: string]: Json },
+                }),
+              );
+              return result;
             }
             if (options.understand && !message.understanding) {
               const understanding = await options.understand(message.text, state);

@@ -1,5 +1,6 @@
 import type { Actions } from '../adapters/actions/types.js';
 import type { ChannelAdapter, ParsedStatus } from '../adapters/channels/types.js';
+import type { LlmAdapter } from '../adapters/llm/types.js';
 import type { OutboxMessage, StorageAdapter } from '../adapters/storage/types.js';
 import type { Bot } from '../core/bot.js';
 import type {
@@ -29,6 +30,12 @@ export interface EngineOptions {
   actions?: Actions;
   /** Async understanding (rules → classifier → LLM) run before step; its result is recorded. @default the bot's rules */
   understand?: (text: string, state: ConversationState | undefined) => Promise<Understanding | null>;
+  /**
+   * A language model for understanding, asked only where rules run out: on a message that starts a new thread,
+   * when keyword rules and the classifier are below the bot's threshold. Every call is recorded as an `llm`
+   * transcript event (model, latency, tokens, outcome, masked input). @default none
+   */
+  llm?: LlmAdapter;
   /** @default () => new Date() */
   clock?: () => Date;
   /** @default a silent logger */
