@@ -283,15 +283,15 @@ export function createEngine(options: EngineOptions): Engine {
               });
               const result = bot.step(state, { ...message, understanding });
               const at = result.events[0]?.at ?? clock().toISOString();
-              traces.forEach((trace, i) =>
+              for (const [i, trace] of traces.entries()) {
                 result.events.push({
                   id: `${input.id}:llm${i}`,
                   threadId: result.state.thread.id,
                   at,
                   type: 'llm',
                   data: trace as unknown as { [k: string]: Json },
-                }),
-              );
+                });
+              }
               return result;
             }
             if (options.understand && !message.understanding) {
