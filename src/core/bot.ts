@@ -171,16 +171,7 @@ export function createBot(config: BotConfig): Bot {
     help: [...defaultComplianceKeywords.help, ...(extra.help ?? [])],
   };
   const defaultCountry = config.defaultCountry ?? 'US';
-  // Numbers repeat (every message of a conversation): a bounded memo spares libphonenumber's full parse.
-  const phoneMemo = new Map<string, string | null>();
-  const normalize = (phone: string) => {
-    const hit = phoneMemo.get(phone);
-    if (hit !== undefined) return hit;
-    const value = tryNormalizePhone(phone, { defaultCountry });
-    if (phoneMemo.size >= 10_000) phoneMemo.clear();
-    phoneMemo.set(phone, value);
-    return value;
-  };
+  const normalize = (phone: string) => tryNormalizePhone(phone, { defaultCountry });
   const compiled: CompiledBot = {
     config,
     flows,

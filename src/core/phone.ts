@@ -40,6 +40,21 @@ export function normalizePhone(input: string, options: NormalizePhoneOptions = {
  */
 export function tryNormalizePhone(input: string, options: NormalizePhoneOptions = {}): string | null {
   if (typeof input !== 'string' || input.length === 0 || input.length > MAX_PHONE_INPUT) return null;
+  // The same numbers come back with every message of a conversation (webhook parse, engine key, step): a
+  // bounded memo spares libphonenumber's full-metadata parse, the costliest part of handling a message.
+  const memoKey = `${options.defaultCountry ?? ''}|${input}`;
+  const hit = memo.get(memoKey);
+  if (hit !== undefined) return hit;
+  const value = parse(input, options);
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(memoKey, value);
+  return value;
+}
+
+const MEMO_LIMIT = 10_000;
+const memo = new Map<string, string | null>();
+
+function parse(input: string, options: NormalizePhoneOptions): string | null {
   const trimmed = input.trim().replace(/^(whatsapp|sms|tel):/i, '');
   // Only characters that can appear in a written phone number; anything else is free text, not a number.
   if (!/^\+?[0-9 ().\-/]{3,}$/.test(trimmed)) return null;
