@@ -47,6 +47,13 @@ export function createDispatcher(options: DispatcherOptions) {
     // Consent is checked again at send time: an opt-out that landed after the step cancels the send.
     const conversation = await storage.getConversation(row.conversationKey);
     if (conversation?.state.consent.status === 'opted_out' && row.kind !== 'compliance') {
+      if (row.errorCode === IN_FLIGHT) {
+        // A send started before the opt-out and was never confirmed (its dispatcher died): it may have gone out,
+        // so it is not "cancelled"; it is not sent again either.
+        logger.warn({ outboxId: row.id }, 'unconfirmed send not retried: recipient opted out');
+        await update({ status: 'failed', errorCode: 'unconfirmed' });
+        return;
+      }
       logger.info({ outboxId: row.id }, 'send cancelled: recipient opted out');
       await update({ status: 'cancelled', errorCode: 'opted_out' });
       return;

@@ -281,3 +281,27 @@ describe('engine: handoff and events', () => {
     ).toBe(true);
   });
 });
+
+describe('engine: opt-out while a send is unconfirmed', () => {
+  it('marks a possibly-sent message failed (unconfirmed), not cancelled, and does not resend it', async () => {
+    const storage = memoryStorage();
+    const sms = fakeChannel();
+    const engine = createEngine({ bot, storage, channels: { sms }, clock, outbox: { leaseMs: 1000 } });
+    await engine.handleInbound(inbound('u1', 'book'));
+    const [row] = await storage.listOutbox(KEY);
+    await storage.claimOutbox({ owner: 'dead', now: clock().toISOString(), leaseMs: 1000, limit: 10 });
+    await storage.updateOutbox(
+      row!.id,
+      { status: 'sending', attempts: 1, errorCode: 'in_flight', leaseOwner: 'dead' },
+      clock().toISOString(),
+    );
+    await engine.handleInbound(inbound('u2', 'STOP'));
+    clockMs += 2000;
+    await engine.dispatchOutbox();
+    expect(await storage.getOutboxMessage(row!.id)).toMatchObject({
+      status: 'failed',
+      errorCode: 'unconfirmed',
+    });
+    expect(sms.sent.map((s) => s.text)).toEqual([expect.stringMatching(/unsubscribed/)]);
+  });
+});

@@ -10,7 +10,7 @@ import { redisRateLimitStore } from '../../src/http/redis-rate-limit.js';
 
 const url = process.env.REDIS_URL;
 
-describe.skipIf(!url)('[because REDIS_URL is not set] redisRateLimitStore', () => {
+describe.skipIf(!url)(`${url ? '' : '[because REDIS_URL is not set] '}redisRateLimitStore`, () => {
   let redis: Redis;
   const prefix = `smsflow-test:${randomUUID()}:`;
   beforeAll(() => {
