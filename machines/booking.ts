@@ -175,6 +175,27 @@ export function bookingFlow(options: BookingFlowOptions): FlowDefinition {
     },
   })) as never[];
 
+  // A confirmed booking (paid or not): say so, remember it across threads, report it, schedule its reminders.
+  const bookedEntry = (key: 'booked' | 'depositPaid'): never =>
+    [
+      {
+        type: 'reply' as const,
+        params: ({ context }: { context: BookingContext }) => ({
+          key,
+          vars: { service: serviceName(context), slot: slotLabel(context) },
+        }),
+      },
+      {
+        type: 'remember' as const,
+        params: ({ context }: { context: BookingContext }) => ({
+          profile: { booking: context.booking },
+          tags: ['booked'],
+        }),
+      },
+      { type: 'track' as const, params: { name: 'completed', data: { outcome: 'booked' } } },
+      ...reminders,
+    ] as never;
+
   const machine = setup({
     types: {} as { context: BookingContext; events: FlowEvent; input: FlowInput },
     actions: { ...flowActions },
@@ -694,39 +715,11 @@ export function bookingFlow(options: BookingFlowOptions): FlowDefinition {
       },
       paidAndBooked: {
         type: 'final',
-        entry: [
-          {
-            type: 'reply',
-            params: ({ context }) => ({
-              key: 'depositPaid',
-              vars: { service: serviceName(context), slot: slotLabel(context) },
-            }),
-          },
-          {
-            type: 'remember',
-            params: ({ context }) => ({ profile: { booking: context.booking }, tags: ['booked'] }),
-          },
-          { type: 'track', params: { name: 'completed', data: { outcome: 'booked' } } },
-          ...reminders,
-        ],
+        entry: bookedEntry('depositPaid'),
       },
       booked: {
         type: 'final',
-        entry: [
-          {
-            type: 'reply',
-            params: ({ context }) => ({
-              key: 'booked',
-              vars: { service: serviceName(context), slot: slotLabel(context) },
-            }),
-          },
-          {
-            type: 'remember',
-            params: ({ context }) => ({ profile: { booking: context.booking }, tags: ['booked'] }),
-          },
-          { type: 'track', params: { name: 'completed', data: { outcome: 'booked' } } },
-          ...reminders,
-        ],
+        entry: bookedEntry('booked'),
       },
       rescheduled: {
         type: 'final',
