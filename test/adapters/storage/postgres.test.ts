@@ -1,13 +1,9 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresStorage } from '../../../src/adapters/storage/postgres.js';
-import type { OutboxMessage } from '../../../src/adapters/storage/types.js';
-import type { ConversationState } from '../../../src/core/types.js';
 import { storageContract } from '../../../src/testing/storage-contract.js';
+import { claimInProcesses, row, stateFor } from './support.js';
 
 const url = process.env.DATABASE_URL;
 const skip = url ? undefined : 'DATABASE_URL is not set';
@@ -39,64 +35,7 @@ storageContract({
   },
 });
 
-const T = '2026-01-01T00:00:00.000Z';
-const state: ConversationState = {
-  v: 1,
-  contact: { key: 'k', phone: '+15005550006', channel: 'sms', business: '+15005550001' },
-  consent: { status: 'unknown' },
-  profile: {},
-  tags: [],
-  thread: {
-    id: 't',
-    flow: 'f',
-    machine: { value: 'idle', context: {}, status: 'active' },
-    handoff: { status: 'bot' },
-    startedAt: T,
-    lastActivityAt: T,
-  },
-  seq: 0,
-};
-
-const row = (id: string): OutboxMessage => ({
-  id,
-  conversationKey: 'k',
-  threadId: 't',
-  channel: 'sms',
-  to: '+15005550006',
-  text: 'hello',
-  segments: 1,
-  encoding: 'GSM-7',
-  kind: 'reply',
-  status: 'pending',
-  attempts: 0,
-  nextAttemptAt: T,
-  createdAt: T,
-  updatedAt: T,
-});
-
-/** Runs `claimOutbox` 20 times in each of 4 real processes against one backend; returns every id claimed. */
-async function claimInProcesses(factory: string, options: object): Promise<string[]> {
-  const adapter = fileURLToPath(
-    new URL(`../../../src/adapters/storage/${factory.replace('Storage', '')}.ts`, import.meta.url),
-  );
-  const script = `
-    const mod = await import(${JSON.stringify(adapter)});
-    const s = mod.${factory}(${JSON.stringify(options)});
-    const ids = [];
-    for (let i = 0; i < 20; i++) {
-      const got = await s.claimOutbox({ owner: String(process.pid), now: '2026-01-01T00:01:00.000Z', leaseMs: 60000, limit: 2 });
-      ids.push(...got.map((r) => r.id));
-    }
-    await s.close();
-    console.log(JSON.stringify(ids));`;
-  const exec = promisify(execFile);
-  const outs = await Promise.all(
-    Array.from({ length: 4 }, () =>
-      exec(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]),
-    ),
-  );
-  return outs.flatMap((o) => JSON.parse(o.stdout) as string[]);
-}
+const state = stateFor('k');
 
 describe.skipIf(!url)(`${skip ? `[because ${skip}] ` : ''}postgresStorage`, () => {
   const schema = schemaName();

@@ -7,9 +7,8 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sqliteStorage } from '../../../src/adapters/storage/sqlite.js';
-import type { OutboxMessage } from '../../../src/adapters/storage/types.js';
-import type { ConversationState } from '../../../src/core/types.js';
 import { storageContract } from '../../../src/testing/storage-contract.js';
+import { row, stateFor } from './support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smsflow-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,46 +20,12 @@ storageContract({
   create: () => sqliteStorage({ path: join(dir, `contract-${n++}.db`) }),
 });
 
-const T = '2026-01-01T00:00:00.000Z';
-const state = (key: string): ConversationState => ({
-  v: 1,
-  contact: { key, phone: '+15005550006', channel: 'sms', business: '+15005550001' },
-  consent: { status: 'unknown' },
-  profile: {},
-  tags: [],
-  thread: {
-    id: 't',
-    flow: 'f',
-    machine: { value: 'idle', context: {}, status: 'active' },
-    handoff: { status: 'bot' },
-    startedAt: T,
-    lastActivityAt: T,
-  },
-  seq: 0,
-});
-const row = (id: string): OutboxMessage => ({
-  id,
-  conversationKey: 'k',
-  threadId: 't',
-  channel: 'sms',
-  to: '+15005550006',
-  text: 'hello',
-  segments: 1,
-  encoding: 'GSM-7',
-  kind: 'reply',
-  status: 'pending',
-  attempts: 0,
-  nextAttemptAt: T,
-  createdAt: T,
-  updatedAt: T,
-});
-
 describe('sqliteStorage', () => {
   it('persists across reopen and uses WAL for a file', async () => {
     const path = join(dir, 'reopen.db');
     const first = sqliteStorage({ path });
     expect(
-      await first.commit({ key: 'k', expectedVersion: 0, state: state('k'), events: [], outbox: [] }),
+      await first.commit({ key: 'k', expectedVersion: 0, state: stateFor('k'), events: [], outbox: [] }),
     ).toEqual({
       ok: true,
       version: 1,
@@ -77,7 +42,7 @@ describe('sqliteStorage', () => {
   it('uses a host database with a table prefix and leaves it open on close', async () => {
     const db = new Database(':memory:');
     const s = sqliteStorage({ database: db, tablePrefix: 'bot_' });
-    await s.commit({ key: 'k', expectedVersion: 0, state: state('k'), events: [], outbox: [] });
+    await s.commit({ key: 'k', expectedVersion: 0, state: stateFor('k'), events: [], outbox: [] });
     await s.close();
     expect(db.open).toBe(true);
     expect(db.prepare('SELECT count(*) AS c FROM bot_conversations').get()).toEqual({ c: 1 });
@@ -95,7 +60,7 @@ describe('sqliteStorage', () => {
     const path = join(dir, 'procs.db');
     const setup = sqliteStorage({ path });
     const rows = Array.from({ length: 60 }, (_, i) => row(`r${i}`));
-    await setup.commit({ key: 'k', expectedVersion: 0, state: state('k'), events: [], outbox: rows });
+    await setup.commit({ key: 'k', expectedVersion: 0, state: stateFor('k'), events: [], outbox: rows });
     await setup.close();
     const adapter = fileURLToPath(new URL('../../../src/adapters/storage/sqlite.ts', import.meta.url));
     const script = `
