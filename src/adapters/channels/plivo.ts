@@ -28,6 +28,7 @@ import {
   requireField,
   requireOption,
   safeEqual,
+  verifySafely,
   webhookPhone,
 } from './shared.js';
 import type {
@@ -343,16 +344,7 @@ export function plivoChannel(options: PlivoChannelOptions): ChannelAdapter {
   return {
     name: NAME,
     capabilities: { syncReply: true },
-    verify(request) {
-      try {
-        return verifyPlivo(authToken, request);
-      } catch (error) {
-        return {
-          ok: false,
-          reason: `unreadable request: ${error instanceof Error ? error.message : String(error)}`,
-        };
-      }
-    },
+    verify: (request) => verifySafely(() => verifyPlivo(authToken, request)),
     parseInbound: (request, now) => parsePlivoInbound(config, request, now),
     parseStatus: (request) => parsePlivoStatus(request),
     send: (request) => sendPlivo(config, authId, request),

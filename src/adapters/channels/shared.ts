@@ -8,7 +8,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { SmsflowError, type SmsflowErrorCode } from '../../core/errors.js';
 import { type CountryCode, tryNormalizePhone } from '../../core/phone.js';
 import { MAX_INBOUND_TEXT } from '../../core/types.js';
-import type { SendResult } from './types.js';
+import type { SendResult, VerifyResult } from './types.js';
 
 /** Longest received value quoted in an error message; webhook bodies may hold personal data. */
 const MAX_QUOTED = 64;
@@ -397,4 +397,21 @@ export function mapStatus<T extends string>(
     );
   }
   return mapped;
+}
+
+/**
+ * Runs a signature check that must never throw: a request too malformed to read is simply not verified.
+ *
+ * @example
+ * verify: (request) => verifySafely(() => verifyTwilio(authToken, request)),
+ */
+export function verifySafely(check: () => VerifyResult): VerifyResult {
+  try {
+    return check();
+  } catch (error) {
+    return {
+      ok: false,
+      reason: `unreadable request: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
 }

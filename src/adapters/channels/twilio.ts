@@ -29,6 +29,7 @@ import {
   requireOption,
   safeEqual,
   sha256Hex,
+  verifySafely,
   webhookPhone,
 } from './shared.js';
 import type {
@@ -371,16 +372,7 @@ export function twilioChannel(options: TwilioChannelOptions): ChannelAdapter {
   return {
     name: NAME,
     capabilities: { syncReply: true },
-    verify(request) {
-      try {
-        return verifyTwilio(authToken, request);
-      } catch (error) {
-        return {
-          ok: false,
-          reason: `unreadable request: ${error instanceof Error ? error.message : String(error)}`,
-        };
-      }
-    },
+    verify: (request) => verifySafely(() => verifyTwilio(authToken, request)),
     parseInbound: (request, now) => parseTwilioInbound(config, request, now),
     parseStatus: (request) => parseTwilioStatus(request),
     send: (request) => sendTwilio(config, request),
