@@ -208,6 +208,19 @@ function isNaturalOptOut(text: string): boolean {
   return false;
 }
 
+// Keyword lists are short and fixed per bot, but every message compares against all of them: normalise each
+// keyword once (bounded, in case a host builds keyword lists per message).
+const keywordForms = new Map<string, string>();
+function normalizedKeyword(keyword: string): string {
+  let form = keywordForms.get(keyword);
+  if (form === undefined) {
+    form = normalize(keyword);
+    if (keywordForms.size >= 1_000) keywordForms.clear();
+    keywordForms.set(keyword, form);
+  }
+  return form;
+}
+
 /** The first keyword in `list` whose normalised form equals the normalised message, or undefined. */
 function findKeyword(normalized: string, list: unknown): string | undefined {
   if (!Array.isArray(list)) return undefined;
@@ -215,7 +228,7 @@ function findKeyword(normalized: string, list: unknown): string | undefined {
     if (
       typeof keyword === 'string' &&
       keyword.length <= KEYWORD_SCAN_LIMIT &&
-      normalize(keyword) === normalized
+      normalizedKeyword(keyword) === normalized
     ) {
       return keyword;
     }

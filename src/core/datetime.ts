@@ -97,6 +97,8 @@ function assertNow(now: Date): number {
 }
 
 /** Calendar arithmetic in UTC so it never depends on the host's zone or a DST shift. */
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
 function addDays(date: Ymd, days: number): Ymd {
   const u = new Date(Date.UTC(date.y, date.m - 1, date.d + days));
   return { y: u.getUTCFullYear(), m: u.getUTCMonth() + 1, d: u.getUTCDate() };
@@ -134,9 +136,15 @@ function toResult(date: Ymd, clock: { h: number; min: number } | undefined, zone
   // TZDate resolves a DST-gap wall time forward (02:30 on 2026-03-08 New York → 03:30 EDT) and an overlap to
   // the first (daylight) instant; date/time are read back from the instant so they always agree with `start`.
   const at = new TZDate(date.y, date.m - 1, date.d, clock?.h ?? 0, clock?.min ?? 0, 0, 0, zone);
-  const start = format(at, "yyyy-MM-dd'T'HH:mm:ssxxx");
-  if (!clock) return { ok: true, start, hasTime: false, date: format(at, 'yyyy-MM-dd') };
-  return { ok: true, start, hasTime: true, date: format(at, 'yyyy-MM-dd'), time: format(at, 'HH:mm') };
+  // Read the wall time back from the zoned date (after any DST adjustment) and format it by hand: date-fns
+  // `format` costs more than the whole parse around it.
+  const day = `${at.getFullYear()}-${pad2(at.getMonth() + 1)}-${pad2(at.getDate())}`;
+  const time = `${pad2(at.getHours())}:${pad2(at.getMinutes())}`;
+  const offset = -at.getTimezoneOffset();
+  const zone2 = `${offset < 0 ? '-' : '+'}${pad2(Math.floor(Math.abs(offset) / 60))}:${pad2(Math.abs(offset) % 60)}`;
+  const start = `${day}T${time}:${pad2(at.getSeconds())}${zone2}`;
+  if (!clock) return { ok: true, start, hasTime: false, date: day };
+  return { ok: true, start, hasTime: true, date: day, time };
 }
 
 function normalise(text: string): string {
@@ -374,9 +382,19 @@ export function checkSlot(startIso: string, options: SlotCheckOptions): SlotChec
  * formatSlot('2026-12-03T14:00:00-08:00', 'America/Los_Angeles'); // "Thu Dec 3 at 2:00 PM"
  */
 export function formatSlot(startIso: string, timeZone: string): string {
+  // Replies repeat the same slot several times per conversation and zone conversion is the costly part:
+  // a bounded memo of this pure function.
+  const key = `${timeZone}|${startIso}`;
+  const hit = slotLabels.get(key);
+  if (hit !== undefined) return hit;
   assertZone(timeZone);
-  return format(new TZDate(parseIso(startIso), timeZone), "EEE MMM d 'at' h:mm a");
+  const label = format(new TZDate(parseIso(startIso), timeZone), "EEE MMM d 'at' h:mm a");
+  if (slotLabels.size >= 5_000) slotLabels.clear();
+  slotLabels.set(key, label);
+  return label;
 }
+
+const slotLabels = new Map<string, string>();
 
 function clockText(minutes: number): string {
   const h = Math.floor(minutes / 60) % 24;

@@ -52,20 +52,34 @@ export class MachineDriver {
     return { snapshot: toJson(snap), actions };
   }
 
+  /**
+   * A live snapshot for a persisted one. XState's `resolveState` recomputes the active state nodes from the value
+   * on every call; they depend on the value alone, so they are resolved once per state value (a machine has a
+   * small, fixed set) and combined with the persisted context. Same object shape as `resolveState` returns.
+   */
+  private resolve(snapshot: MachineSnapshot): object {
+    const key = typeof snapshot.value === 'string' ? snapshot.value : JSON.stringify(snapshot.value);
+    let base = this.resolved.get(key);
+    if (!base) {
+      base = this.machine.resolveState({ value: snapshot.value as never, context: {} }) as object;
+      if (this.resolved.size < 1_000) this.resolved.set(key, base);
+    }
+    return { ...base, context: snapshot.context };
+  }
+  private readonly resolved = new Map<string, object>();
+
   /** Applies `event` to a persisted snapshot; returns the next snapshot and the actions. Pure. */
   send(snapshot: MachineSnapshot, event: FlowEvent): { snapshot: MachineSnapshot; actions: FlowAction[] } {
     const actions: FlowAction[] = [];
     this.sink = actions;
-    const resolved = this.machine.resolveState({ value: snapshot.value as never, context: snapshot.context });
-    const next = this.machine.transition(resolved, event, this.scope as never);
+    const next = this.machine.transition(this.resolve(snapshot) as never, event, this.scope as never);
     this.sink = [];
     return { snapshot: toJson(next), actions };
   }
 
   /** Whether the machine handles `event` in `snapshot` (some transition is enabled). Pure. */
   accepts(snapshot: MachineSnapshot, event: FlowEvent): boolean {
-    const resolved = this.machine.resolveState({ value: snapshot.value as never, context: snapshot.context });
-    return resolved.can(event);
+    return (this.resolve(snapshot) as { can(e: FlowEvent): boolean }).can(event);
   }
 }
 

@@ -123,6 +123,9 @@ const LEXICON: Term[] = [
 
 // Global copies so every occurrence can be checked ("no joke, this is a joke").
 const ANGER_TERMS: Term[] = LEXICON.map((t) => ({ ...t, pattern: new RegExp(t.pattern.source, 'g') }));
+// One pass that finds whether any term occurs at all: most messages match none, and then the per-term scans
+// (with their negation checks) are skipped.
+const ANY_TERM = new RegExp(LEXICON.map((t) => `(?:${t.pattern.source})`).join('|'));
 
 // "not angry", "no problem", "never been upset", "isn't ridiculous": a negator within two words before flips a term.
 const NEGATED =
@@ -157,6 +160,7 @@ function counts(term: Term, normalized: string): boolean {
 export function detectAnger(text: string): SentimentResult {
   if (typeof text !== 'string' || text.length === 0) return { angry: false, score: 0, matched: [] };
   const normalized = normalize(text);
+  if (!ANY_TERM.test(normalized)) return { angry: false, score: 0, matched: [] };
   const matched: string[] = [];
   let score = 0;
   for (const term of ANGER_TERMS) {
