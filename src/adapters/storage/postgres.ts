@@ -162,8 +162,17 @@ export function postgresStorage(
       client?.release();
     }
   };
-  const query = <T>(op: string, sql: string, params: unknown[]) =>
-    tx(op, async (c) => (await c.query(sql, params)).rows as T[]);
+  // A single statement is atomic on its own: no BEGIN/COMMIT around it (that tripled the round trips of a read).
+  const query = async <T>(op: string, sql: string, params: unknown[]): Promise<T[]> => {
+    if (options.autoMigrate !== false) await migrate();
+    try {
+      return (await (await getPool()).query(sql, params)).rows as T[];
+    } catch (cause) {
+      throw new SmsflowError('SMSFLOW_ERR_STORAGE', `[postgres] ${op} failed: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+  };
 
   function migrate(): Promise<void> {
     migrated ??= tx(
