@@ -17,6 +17,7 @@ import type { StorageAdapter } from '../../src/adapters/storage/types.js';
 import { createBot } from '../../src/core/bot.js';
 import { createEngine } from '../../src/engine/engine.js';
 import type { Engine, EngineChange } from '../../src/engine/types.js';
+import { type RedisEvalClient, redisRateLimitStore } from '../../src/http/redis-rate-limit.js';
 import { demoCalendar } from './calendar.js';
 import { mountDashboard } from './dashboard.js';
 import { type BotRules, defaultRules, salonConfig } from './salon.js';
@@ -32,6 +33,8 @@ export interface AppConfig {
   dbPath?: string;
   /** PostgreSQL URL: conversations go there (users stay in `dbPath`). */
   databaseUrl?: string;
+  /** Redis URL: webhook rate limits are shared through it, so several processes count together. */
+  redisUrl?: string;
   /** Provider secrets and account variables (`TWILIO_AUTH_TOKEN`, …). @default {} */
   env?: Record<string, string | undefined>;
   /** @default a pino logger at `info` */
@@ -162,11 +165,25 @@ export async function createApp(config: AppConfig): Promise<HostApp> {
     async close() {
       await engine.stop();
       await storage.close();
+      await redis?.quit();
       store.close();
     },
   };
 
-  mountWebhooks(app, { engine: host.engine, providers, publicUrl: config.publicUrl, logger });
+  // Several webhook processes must count one sender's messages together: keep the buckets in Redis.
+  let redis: { eval: RedisEvalClient['eval']; quit(): Promise<unknown> } | undefined;
+  if (config.redisUrl) {
+    const { Redis } = await import('ioredis');
+    redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  }
+  const rateLimitStore = redis ? redisRateLimitStore(redis) : undefined;
+  mountWebhooks(app, {
+    engine: host.engine,
+    providers,
+    publicUrl: config.publicUrl,
+    logger,
+    ...(rateLimitStore ? { rateLimitStore } : {}),
+  });
   mountWebchat(app, {
     engine: host.engine,
     adapter: webchat,

@@ -14,6 +14,7 @@ const host = await createApp({
   publicUrl,
   dbPath: process.env.SMSFLOW_DB ?? './data/smsflow.db',
   ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+  ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
   env: process.env,
   logger,
   ...(process.env.SMSFLOW_ADMIN_EMAIL ? { adminEmail: process.env.SMSFLOW_ADMIN_EMAIL } : {}),

@@ -12,6 +12,7 @@ import { twilioChannel } from '../../src/adapters/channels/twilio.js';
 import type { ChannelAdapter } from '../../src/adapters/channels/types.js';
 import { createConcatBuffer, vonageChannel } from '../../src/adapters/channels/vonage.js';
 import type { Engine, EngineLogger } from '../../src/engine/types.js';
+import type { RateLimitStore } from '../../src/http/rate-limit.js';
 import {
   createInboundHandler,
   createStatusHandler,
@@ -98,6 +99,8 @@ export function mountWebhooks(
     providers: Partial<Record<ProviderName, ChannelAdapter>>;
     publicUrl: string;
     logger: Logger;
+    /** Shared rate-limit buckets (Redis when several processes serve webhooks). @default in memory */
+    rateLimitStore?: RateLimitStore;
   },
 ): void {
   const { providers, publicUrl } = options;
@@ -126,10 +129,12 @@ export function mountWebhooks(
     }
     // Signatures cover the URL the provider called: PUBLIC_URL + path, never the Host header.
     const common = { engine, channel: adapter, logger };
+    const rateLimit = options.rateLimitStore ? { store: options.rateLimitStore } : undefined;
     const inbound = createInboundHandler({
       ...common,
       publicUrl: base + inboundPath,
       ...(adapter.capabilities.multipart ? { multipart } : {}),
+      ...(rateLimit ? { rateLimit } : {}),
     });
     const status = createStatusHandler({ ...common, publicUrl: base + statusPath });
     app.on(['GET', 'POST'], inboundPath, (c) => inbound(c.req.raw));
