@@ -20,6 +20,8 @@ export interface ComplianceMessages {
   optOut: string;
   optIn: string;
   help: string;
+  /** Double opt-in: asks for a YES before the subscription starts. */
+  confirmOptIn: string;
 }
 
 /** Configuration of {@link createBot}. Validated in full: every problem is reported at once with its path. */
@@ -41,6 +43,11 @@ export interface BotConfig {
   keywords?: { [word: string]: string };
   /** Extra opt-out / opt-in / help keywords (the carrier set is always on). */
   complianceKeywords?: { optOut?: string[]; optIn?: string[]; help?: string[] };
+  /**
+   * Double opt-in: a program keyword (JOIN) or a web-form request (`consent.requested`) first asks "Reply YES
+   * to confirm"; consent is recorded at the YES. @default false
+   */
+  doubleOptIn?: boolean;
   /** Replace the built-in compliance texts. */
   complianceMessages?: Partial<ComplianceMessages>;
   /** E.164 numbers whose threads go to a person at once. */

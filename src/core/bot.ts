@@ -97,6 +97,9 @@ const DEFAULT_COMPLIANCE: ComplianceMessages = {
     '{program}: You are subscribed again. {frequency}. Msg & data rates may apply. Reply HELP for help, STOP to end.',
   // CTIA: HELP names the program, a help contact, frequency, rates and how to opt out.
   help: '{program}: Help at {helpContact}. {frequency}. Msg & data rates may apply. Reply STOP to opt out.',
+  // Double opt-in request: the one message sent before consent, with the disclosures it asks consent for.
+  confirmOptIn:
+    '{program}: Reply YES to confirm you want our texts. {frequency}. Msg & data rates may apply. Reply STOP to cancel.',
 };
 
 /**

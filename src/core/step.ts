@@ -151,6 +151,33 @@ export function runStep(
     out.reply(state, renderCompliance(bot, 'help'), 'compliance', 'help');
     return finish(state, out, at);
   }
+  if (compliance?.intent === 'opt_in' && compliance.keyword === 'YES' && state.consent.pendingSince) {
+    // Double opt-in: the YES that confirms a pending subscription (keyword or web form).
+    state = {
+      ...state,
+      consent: { status: 'opted_in', at, via: 'keyword', messageId: message.id, text: text.slice(0, 160) },
+    };
+    out.event(state, 'consent', { status: 'opted_in', via: 'keyword', keyword: 'YES', confirmed: true });
+    out.reply(state, renderCompliance(bot, 'optIn'), 'compliance', 'optIn');
+    return finish(state, out, at);
+  }
+  if (
+    compliance?.intent === 'opt_in' &&
+    compliance.keyword !== 'YES' &&
+    bot.config.doubleOptIn &&
+    state.consent.status !== 'opted_in' &&
+    !CARRIER_OPT_IN.has(String(compliance.keyword ?? '').toUpperCase())
+  ) {
+    // Double opt-in asked for a program keyword (JOIN): confirm with YES first. START/UNSTOP after a STOP are
+    // carrier re-subscriptions and confirm at once.
+    state = {
+      ...state,
+      consent: { ...state.consent, pendingSince: at, messageId: message.id, text: text.slice(0, 160) },
+    };
+    out.event(state, 'consent', { status: 'pending', via: 'keyword', keyword: compliance.keyword ?? null });
+    out.reply(state, renderCompliance(bot, 'confirmOptIn'), 'compliance', 'confirmOptIn');
+    return finish(state, out, at);
+  }
   if (compliance?.intent === 'opt_in' && compliance.keyword !== 'YES') {
     if (state.consent.status !== 'opted_in') {
       state = {
@@ -479,6 +506,24 @@ function runEvent(bot: CompiledBot, prev: ConversationState, input: Conversation
       state = { ...state, consent: { status: 'opted_out', at, via: 'provider', messageId: input.id } };
       out.event(state, 'consent', { status: 'opted_out', via: 'provider' });
       return finish(state, out, at);
+    case 'consent.requested':
+      // Double opt-in from a web form or API: record the request and ask for a YES (the one message allowed).
+      if (state.consent.status === 'opted_out') {
+        out.event(state, 'suppressed', { reason: 'opted_out' });
+        return finish(state, out, at);
+      }
+      state = {
+        ...state,
+        consent: {
+          ...state.consent,
+          pendingSince: at,
+          messageId: input.id,
+          text: String(data.text ?? '').slice(0, 1000),
+        },
+      };
+      out.event(state, 'consent', { status: 'pending', via: data.via === 'web_form' ? 'web_form' : 'api' });
+      out.reply(state, renderCompliance(bot, 'confirmOptIn'), 'compliance', 'confirmOptIn');
+      return finish(state, out, at);
     case 'consent.opted_in':
       state = {
         ...state,
@@ -705,5 +750,8 @@ function startThread(
 function finish(state: ConversationState, out: Output, at: string): StepResult {
   return { state: touch(state, at), replies: out.replies, effects: out.effects, events: out.events };
 }
+
+/** Carrier re-subscribe keywords: never held for a double opt-in. */
+const CARRIER_OPT_IN = new Set(['START', 'UNSTOP']);
 
 const round = (n: number) => Math.round(n * 1000) / 1000;

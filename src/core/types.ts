@@ -87,6 +87,8 @@ export interface Consent {
   messageId?: string;
   /** The text that changed it (the inbound text or the disclosure shown). */
   text?: string;
+  /** Double opt-in: when a subscription was requested and a YES is awaited (status unchanged until then). */
+  pendingSince?: string;
 }
 
 /** Who is answering a thread: the bot, nobody yet (waiting for a person), an agent, or nobody (closed). */

@@ -18,6 +18,11 @@ export interface RecordOptInOptions {
   at?: string;
   /** Send the confirmation (program, what and how often, rates, HELP/STOP). @default true */
   confirm?: boolean;
+  /**
+   * Double opt-in: record the request and text "Reply YES to confirm"; consent starts at the customer's YES.
+   * @default false
+   */
+  double?: boolean;
   /** What they signed up for, for the confirmation: `appointment reminders`. @default the program's optInDescription or 'messages' */
   description?: string;
 }
@@ -100,6 +105,15 @@ export async function recordOptIn(
     // A concurrent writer may create it first (conflict): then the dispatch below applies to theirs.
     await engine.storage.commit({ key, expectedVersion: 0, state, events: [], outbox: [] });
     stored = await engine.storage.getConversation(key);
+  }
+  if (options.double) {
+    const asked = await engine.dispatch(phone, {
+      id: `optin-request:${options.id}`,
+      type: 'consent.requested',
+      channel,
+      data: { via: source, text: textShown.slice(0, 1000) },
+    });
+    return { replies: asked.replies };
   }
   await engine.dispatch(phone, {
     id: `optin:${options.id}`,
