@@ -26,6 +26,7 @@ export const leadMessages = {
   goodbye: 'No problem. We will be in touch soon. Text us any time to book.',
   effectFailed: 'Sorry, our system did not save your details. A person will text you shortly.',
   handoff: 'I am getting a person to help you. They will text you here shortly.',
+  followUp: 'Still interested in a quote? Reply to pick up where we left off, or STOP to opt out.',
 } as const;
 
 /** A key of the lead qualification catalog. */

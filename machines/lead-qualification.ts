@@ -43,6 +43,8 @@ export interface LeadQualificationOptions {
   maxEmailRetries?: number;
   /** Offer a hot lead to book a consultation, handing over to the booking flow. @default true */
   offerBooking?: boolean;
+  /** Hours of silence mid-flow before one follow-up text (needs recorded opt-in); 0 turns it off. @default 24 */
+  followUpAfterHours?: number;
   /** Id of the flow a hot lead is handed to. @default 'booking' */
   bookingFlowId?: string;
 }
@@ -110,6 +112,7 @@ export function leadQualificationFlow(options: LeadQualificationOptions = {}): F
   const tagsOf = (c: LeadContext) => ['lead', c.score >= hotThreshold ? 'lead:hot' : 'lead:warm'];
 
   // Shared transition pieces; typed loosely (`never`) because XState cannot infer a reusable action list.
+  const followUpMs = (options.followUpAfterHours ?? 24) * 3_600_000;
   const ask = (
     question: string,
     key: keyof typeof leadMessages,
@@ -126,6 +129,26 @@ export function leadQualificationFlow(options: LeadQualificationOptions = {}): F
       },
       // Drop-off reports count where contacts stop answering (issue 5).
       { type: 'track' as const, params: { name: 'question', data: { question } } },
+      // One nudge if the lead goes quiet here: the scheduler drops it when they answered in the meantime,
+      // and (a proactive message) it goes only to a contact who opted in.
+      ...(followUpMs > 0
+        ? [
+            {
+              type: 'effect' as const,
+              params: ({ event }: { event: { at?: string } }) => ({
+                type: 'schedule.message',
+                payload: {
+                  kind: 'followup',
+                  at: new Date(Date.parse(event.at ?? '') + followUpMs).toISOString(),
+                  quietSince: event.at ?? '',
+                  templateKey: 'followUp',
+                  flow: 'lead',
+                  question,
+                },
+              }),
+            },
+          ]
+        : []),
     ] as never;
   const retry = (question: string, key: keyof typeof leadMessages, vars: { [k: string]: Json } = {}): never =>
     ({

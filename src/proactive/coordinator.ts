@@ -128,6 +128,20 @@ export function createProactive(options: ProactiveOptions): Proactive {
     if (state.consent.status === 'opted_out') return skip(job, 'cancelled', 'opted_out');
     if (state.consent.status !== 'opted_in') return skip(job, 'suppressed', 'no_opt_in');
     const p = job.payload;
+    if (job.kind === 'followup') {
+      // A nudge for a lead who went quiet: not if they answered since, moved on, or a person has the thread.
+      if (typeof p.threadId === 'string' && state.thread.id !== p.threadId)
+        return skip(job, 'cancelled', 'thread_changed');
+      if (
+        typeof p.quietSince === 'string' &&
+        Date.parse(state.thread.lastActivityAt) > Date.parse(p.quietSince)
+      ) {
+        return skip(job, 'cancelled', 'replied');
+      }
+      if (state.thread.machine.status === 'done' || state.thread.handoff.status !== 'bot') {
+        return skip(job, 'cancelled', 'thread_finished');
+      }
+    }
     if (typeof p.bookingId === 'string') {
       const booking = state.profile.booking as { id?: Json; start?: Json } | null | undefined;
       if (!booking || booking.id !== p.bookingId) return skip(job, 'cancelled', 'booking_cancelled');
@@ -207,7 +221,8 @@ export function createProactive(options: ProactiveOptions): Proactive {
         kind,
         contact,
         channel,
-        payload: p,
+        // The thread the effect came from: a follow-up for an old thread is dropped at fire time.
+        payload: { ...p, threadId: effect.threadId },
       });
       return null;
     },
