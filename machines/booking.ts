@@ -175,6 +175,26 @@ export function bookingFlow(options: BookingFlowOptions): FlowDefinition {
     },
   })) as never[];
 
+  // A calendar or payment call failed: say so honestly, hand the thread to a person, and leave the flow where
+  // the person (or the bot, after a hand-back) can pick it up.
+  const effectFailed = (summary: string, target: string): never =>
+    ({
+      guard: 'effectFailed' as const,
+      target,
+      actions: [
+        { type: 'reply' as const, params: { key: 'effectFailed' } },
+        { type: 'escalate' as const, params: { reason: 'effect_failed', summary } },
+      ],
+    }) as never;
+  // The booking the calendar confirmed, kept in context until the final state remembers it in the profile.
+  const rememberBooking = assign({
+    booking: ({ context, event }: { context: BookingContext; event: unknown }) => ({
+      id: String(res(event).data.bookingId ?? ''),
+      service: serviceOf(context).id,
+      start: context.start!,
+    }),
+  }) as never;
+
   // A confirmed booking (paid or not): say so, remember it across threads, report it, schedule its reminders.
   const bookedEntry = (key: 'booked' | 'depositPaid'): never =>
     [
@@ -431,14 +451,7 @@ export function bookingFlow(options: BookingFlowOptions): FlowDefinition {
             },
           },
           'effect.result': [
-            {
-              guard: 'effectFailed',
-              target: 'askTime.waiting',
-              actions: [
-                { type: 'reply', params: { key: 'effectFailed' } },
-                { type: 'escalate', params: { reason: 'effect_failed', summary: 'Calendar check failed' } },
-              ],
-            },
+            effectFailed('Calendar check failed', 'askTime.waiting'),
             { guard: 'available', target: 'confirm' },
             {
               guard: 'hasAlternatives',
@@ -547,24 +560,11 @@ export function bookingFlow(options: BookingFlowOptions): FlowDefinition {
         },
         on: {
           'effect.result': [
-            {
-              guard: 'effectFailed',
-              target: 'askTime.waiting',
-              actions: [
-                { type: 'reply', params: { key: 'effectFailed' } },
-                { type: 'escalate', params: { reason: 'effect_failed', summary: 'Booking failed' } },
-              ],
-            },
+            effectFailed('Booking failed', 'askTime.waiting'),
             { guard: 'isReschedule', target: 'rescheduled' },
             {
               target: 'booked',
-              actions: assign({
-                booking: ({ context, event }) => ({
-                  id: String(res(event).data.bookingId ?? ''),
-                  service: serviceOf(context).id,
-                  start: context.start!,
-                }),
-              }),
+              actions: rememberBooking,
             },
           ],
         },
@@ -583,14 +583,7 @@ export function bookingFlow(options: BookingFlowOptions): FlowDefinition {
         },
         on: {
           'effect.result': [
-            {
-              guard: 'effectFailed',
-              target: 'askTime.waiting',
-              actions: [
-                { type: 'reply', params: { key: 'effectFailed' } },
-                { type: 'escalate', params: { reason: 'effect_failed', summary: 'Payment link failed' } },
-              ],
-            },
+            effectFailed('Payment link failed', 'askTime.waiting'),
             {
               guard: ({ event }) => res(event).effect === 'payments.createLink',
               target: 'awaitingPayment',
@@ -672,26 +665,10 @@ export function bookingFlow(options: BookingFlowOptions): FlowDefinition {
         },
         on: {
           'effect.result': [
-            {
-              guard: 'effectFailed',
-              target: 'askTime.waiting',
-              actions: [
-                { type: 'reply', params: { key: 'effectFailed' } },
-                {
-                  type: 'escalate',
-                  params: { reason: 'effect_failed', summary: 'Booking after deposit failed' },
-                },
-              ],
-            },
+            effectFailed('Booking after deposit failed', 'askTime.waiting'),
             {
               target: 'paidAndBooked',
-              actions: assign({
-                booking: ({ context, event }) => ({
-                  id: String(res(event).data.bookingId ?? ''),
-                  service: serviceOf(context).id,
-                  start: context.start!,
-                }),
-              }),
+              actions: rememberBooking,
             },
           ],
         },
@@ -797,17 +774,7 @@ export function bookingFlow(options: BookingFlowOptions): FlowDefinition {
           }),
         },
         on: {
-          'effect.result': [
-            {
-              guard: 'effectFailed',
-              target: 'confirmCancel',
-              actions: [
-                { type: 'reply', params: { key: 'effectFailed' } },
-                { type: 'escalate', params: { reason: 'effect_failed', summary: 'Cancellation failed' } },
-              ],
-            },
-            { target: 'cancelled' },
-          ],
+          'effect.result': [effectFailed('Cancellation failed', 'confirmCancel'), { target: 'cancelled' }],
         },
       },
       cancelled: {
