@@ -9,13 +9,12 @@ import type { InboundMessage } from '../../core/types.js';
 import {
   adapterError,
   clipInboundText,
-  DEFAULT_TIMEOUT_MS,
   type FetchLike,
-  fetchWithTimeout,
   header,
   isRecord,
   isRetryableStatus,
   networkFailure,
+  postJson,
   quote,
   requireOption,
   webhookPhone,
@@ -224,19 +223,12 @@ export function birdChannel(options: BirdChannelOptions): ChannelAdapter {
         body: { type: 'text', text: { text: request.text } },
         reference: request.id,
       };
-      const out = await fetchWithTimeout(
-        options.fetch ?? ((input, init) => fetch(input, init)),
+      const out = await postJson(
+        options.fetch,
         `${baseUrl}/workspaces/${encodeURIComponent(workspaceId)}/channels/${encodeURIComponent(channelId)}/messages`,
-        {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json',
-            authorization: `AccessKey ${accessKey}`,
-          },
-          body: JSON.stringify(payload),
-        },
-        options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        payload,
+        { authorization: `AccessKey ${accessKey}` },
+        options.timeoutMs,
       );
       if (out.kind === 'network') return networkFailure(NAME, out);
       const json = isRecord(out.json) ? out.json : {};

@@ -11,15 +11,14 @@ import type { InboundMessage } from '../../core/types.js';
 import { hexDigestEquals, verifyJwt } from './jwt.js';
 import {
   clipInboundText,
-  DEFAULT_TIMEOUT_MS,
   type FetchLike,
-  fetchWithTimeout,
   header,
   isRecord,
   isRetryableStatus,
   mapStatus,
   networkFailure,
   parseForm,
+  postJson,
   queryOf,
   quote,
   requireField,
@@ -208,19 +207,12 @@ export function messagebirdChannel(options: MessagebirdChannelOptions): ChannelA
         reference: request.id,
       };
       if (request.statusCallbackUrl) payload.reportUrl = request.statusCallbackUrl;
-      const out = await fetchWithTimeout(
-        options.fetch ?? ((input, init) => fetch(input, init)),
+      const out = await postJson(
+        options.fetch,
         `${baseUrl}/messages`,
-        {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json',
-            authorization: `AccessKey ${accessKey}`,
-          },
-          body: JSON.stringify(payload),
-        },
-        options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        payload,
+        { authorization: `AccessKey ${accessKey}` },
+        options.timeoutMs,
       );
       if (out.kind === 'network') return networkFailure(NAME, out);
       const json = isRecord(out.json) ? out.json : {};

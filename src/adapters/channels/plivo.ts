@@ -11,10 +11,8 @@ import {
   anySignatureMatches,
   basicAuth,
   clipInboundText,
-  DEFAULT_TIMEOUT_MS,
   escapeXml,
   type FetchLike,
-  fetchWithTimeout,
   header,
   hmacBase64,
   isRecord,
@@ -23,6 +21,7 @@ import {
   mapStatus,
   networkFailure,
   parseFormMulti,
+  postJson,
   quote,
   requestParams,
   requireField,
@@ -260,19 +259,12 @@ async function sendPlivo(
   if (request.mediaUrls && request.mediaUrls.length > 0)
     Object.assign(payload, { type: 'mms', media_urls: request.mediaUrls });
   const base = (options.baseUrl ?? 'https://api.plivo.com').replace(/\/+$/, '');
-  const outcome = await fetchWithTimeout(
-    options.fetch ?? globalThis.fetch,
+  const outcome = await postJson(
+    options.fetch,
     `${base}/v1/Account/${encodeURIComponent(authId)}/Message/`,
-    {
-      method: 'POST',
-      headers: {
-        authorization: basicAuth(authId, options.authToken),
-        'content-type': 'application/json',
-        accept: 'application/json',
-      },
-      body: JSON.stringify(payload),
-    },
-    options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    payload,
+    { authorization: basicAuth(authId, options.authToken) },
+    options.timeoutMs,
   );
   if (outcome.kind === 'network') return networkFailure(NAME, outcome);
   const body = isRecord(outcome.json) ? outcome.json : {};

@@ -246,22 +246,24 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
  * Calls `fetch` with an abort timeout and reads the whole body. Never throws: network errors and timeouts
  * come back as `{ kind: 'network' }`; `json` is the parsed body or `undefined` when it is not JSON.
  *
- * @param fetchImpl - injectable fetch (defaults to the global one at the call site)
+ * @param fetchImpl - injectable fetch; `undefined` uses the global one
  * @param timeoutMs - aborts the request after this many milliseconds
  * @example
  * const out = await fetchWithTimeout(fetch, url, { method: 'POST', body }, 10_000);
  * if (out.kind === 'network') return networkFailure(out);
  */
 export async function fetchWithTimeout(
-  fetchImpl: FetchLike,
+  fetchImpl: FetchLike | undefined,
   url: string,
   init: RequestInit,
   timeoutMs: number = DEFAULT_TIMEOUT_MS,
 ): Promise<HttpOutcome> {
+  // The global fetch is looked up per call, so a test or host that replaces it later is honoured.
+  const send: FetchLike = fetchImpl ?? ((input, requestInit) => fetch(input, requestInit));
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    const response = await fetchImpl(url, { ...init, signal: controller.signal });
+    const response = await send(url, { ...init, signal: controller.signal });
     const text = await response.text();
     let json: unknown;
     try {
@@ -281,6 +283,31 @@ export async function fetchWithTimeout(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * POSTs a JSON body and accepts JSON back, through {@link fetchWithTimeout} (never throws).
+ *
+ * @example
+ * const out = await postJson(options.fetch, `${base}/messages`, payload, { authorization }, options.timeoutMs);
+ */
+export function postJson(
+  fetchImpl: FetchLike | undefined,
+  url: string,
+  payload: unknown,
+  headers: Record<string, string>,
+  timeoutMs?: number,
+): Promise<HttpOutcome> {
+  return fetchWithTimeout(
+    fetchImpl,
+    url,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+      body: JSON.stringify(payload),
+    },
+    timeoutMs,
+  );
 }
 
 /**

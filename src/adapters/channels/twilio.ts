@@ -10,7 +10,6 @@ import {
   adapterError,
   basicAuth,
   clipInboundText,
-  DEFAULT_TIMEOUT_MS,
   escapeXml,
   type FetchLike,
   fetchWithTimeout,
@@ -315,7 +314,7 @@ async function sendTwilio(options: TwilioChannelOptions, request: SendRequest): 
   if (request.statusCallbackUrl) form.set('StatusCallback', request.statusCallbackUrl);
   const base = (options.baseUrl ?? 'https://api.twilio.com').replace(/\/+$/, '');
   const outcome = await fetchWithTimeout(
-    options.fetch ?? globalThis.fetch,
+    options.fetch,
     `${base}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`,
     {
       method: 'POST',
@@ -326,7 +325,7 @@ async function sendTwilio(options: TwilioChannelOptions, request: SendRequest): 
       },
       body: form.toString(),
     },
-    options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    options.timeoutMs,
   );
   if (outcome.kind === 'network') return networkFailure(NAME, outcome);
   if (outcome.status < 200 || outcome.status >= 300) return failureFrom(outcome.status, outcome.json);

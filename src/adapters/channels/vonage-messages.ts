@@ -10,14 +10,13 @@ import {
   adapterError,
   basicAuth,
   clipInboundText,
-  DEFAULT_TIMEOUT_MS,
   type FetchLike,
-  fetchWithTimeout,
   header,
   isRecord,
   isRetryableStatus,
   mapStatus,
   networkFailure,
+  postJson,
   quote,
   requireOption,
   sha256Hex,
@@ -229,15 +228,12 @@ export function vonageMessagesChannel(options: VonageMessagesChannelOptions): Ch
       const authorization = options.jwt
         ? `Bearer ${await options.jwt()}`
         : basicAuth(options.apiKey ?? '', options.apiSecret ?? '');
-      const out = await fetchWithTimeout(
-        options.fetch ?? ((input, init) => fetch(input, init)),
+      const out = await postJson(
+        options.fetch,
         `${baseUrl}/v1/messages`,
-        {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json', authorization },
-          body: JSON.stringify(payload),
-        },
-        options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        payload,
+        { authorization },
+        options.timeoutMs,
       );
       if (out.kind === 'network') return networkFailure(NAME, out);
       const json = isRecord(out.json) ? out.json : {};

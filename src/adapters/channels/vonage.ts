@@ -10,7 +10,6 @@ import type { InboundMessage } from '../../core/types.js';
 import {
   adapterError,
   clipInboundText,
-  DEFAULT_TIMEOUT_MS,
   type FetchLike,
   fetchWithTimeout,
   hmacHex,
@@ -345,14 +344,14 @@ export function vonageChannel(options: VonageChannelOptions): ChannelAdapter {
       if (!isGsm7(request.text)) form.set('type', 'unicode');
       if (request.statusCallbackUrl) form.set('callback', request.statusCallbackUrl);
       const out = await fetchWithTimeout(
-        options.fetch ?? ((input, init) => fetch(input, init)),
+        options.fetch,
         `${baseUrl}/sms/json`,
         {
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
           body: form.toString(),
         },
-        options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        options.timeoutMs,
       );
       if (out.kind === 'network') return networkFailure(NAME, out);
       const first = isRecord(out.json) && Array.isArray(out.json.messages) ? out.json.messages[0] : undefined;
