@@ -96,3 +96,66 @@ describe('sqliteStorage errors', () => {
     });
   });
 });
+
+describe('sqliteStorage group commit', () => {
+  const commitOf = (key: string, text = 'hi') => ({
+    key,
+    expectedVersion: 0,
+    state: stateFor(key),
+    events: [
+      { id: `${key}:in`, threadId: 't', at: '2026-01-01T00:00:00.000Z', type: 'inbound', data: { text } },
+    ],
+    outbox: [{ ...row(`${key}:r0`), conversationKey: key }],
+    idempotency: { key: `in:${key}`, result: { replies: [] } },
+  });
+
+  it('commits arriving together share a transaction, and one driver failure fails only its own commit', async () => {
+    const db = new Database(':memory:');
+    const s = sqliteStorage({ database: db });
+    // A host trigger that refuses one event stands in for a driver failure in the middle of a batch.
+    db.exec(`CREATE TRIGGER boom BEFORE INSERT ON smsflow_events WHEN NEW.event LIKE '%boom%'
+      BEGIN SELECT RAISE(ABORT, 'refused by trigger'); END`);
+    const results = await Promise.allSettled([
+      s.commit(commitOf('a')),
+      s.commit(commitOf('b', 'boom')),
+      s.commit(commitOf('c')),
+      s.commit(commitOf('a')), // the same input again in the same batch: a duplicate of the first
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((results[0] as PromiseFulfilledResult<unknown>).value).toEqual({ ok: true, version: 1 });
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({
+      code: 'SMSFLOW_ERR_STORAGE',
+      message: expect.stringContaining('refused by trigger'),
+    });
+    expect((results[3] as PromiseFulfilledResult<unknown>).value).toMatchObject({
+      ok: false,
+      reason: 'duplicate',
+    });
+    // Nothing of the failed commit is stored; everything of the others is.
+    expect(await s.getConversation('b')).toBeNull();
+    expect(await s.listOutbox('b')).toEqual([]);
+    expect(await s.getIdempotency('in:b')).toBeNull();
+    expect((await s.listEvents('a')).map((e) => e.id)).toEqual(['a:in']);
+    expect((await s.listEvents('c')).map((e) => e.id)).toEqual(['c:in']);
+    expect(await s.listOutbox('c')).toHaveLength(1);
+    db.close();
+  });
+
+  it('a lock held by another process fails the whole batch once, not once per commit', async () => {
+    const path = join(dir, 'locked.db');
+    const s = sqliteStorage({ path, busyTimeoutMs: 200 });
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    const t0 = Date.now();
+    const results = await Promise.allSettled(['x', 'y', 'z', 'w'].map((k) => s.commit(commitOf(k))));
+    const waited = Date.now() - t0;
+    other.exec('ROLLBACK');
+    other.close();
+    expect(results.every((r) => r.status === 'rejected')).toBe(true);
+    expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'SMSFLOW_ERR_STORAGE' });
+    // One busy wait (200 ms) for the batch; four would be 800 ms.
+    expect(waited).toBeLessThan(600);
+    expect(await s.commit(commitOf('x'))).toEqual({ ok: true, version: 1 });
+    await s.close();
+  });
+});
