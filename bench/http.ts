@@ -102,6 +102,8 @@ function smsflowListener(dbPath: string): (req: IncomingMessage, res: ServerResp
 /** Child side: `bench/http.ts --serve bare|smsflow <dbPath>` prints its port and serves until killed. */
 function serve(kind: string, dbPath: string): void {
   const server = createServer(kind === 'bare' ? bareListener : smsflowListener(dbPath));
+  // A clean exit on SIGTERM, so `BENCH_CHILD_NODE_OPTIONS=--cpu-prof` can write its profile.
+  process.once('SIGTERM', () => server.close(() => process.exit(0)));
   server.listen(0, '127.0.0.1', () => {
     process.stdout.write(`PORT ${(server.address() as AddressInfo).port}\n`);
   });
@@ -113,7 +115,15 @@ async function startChild(
 ): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    ['--import', import.meta.resolve('tsx'), fileURLToPath(import.meta.url), '--serve', kind, dbPath],
+    [
+      ...(process.env.BENCH_CHILD_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      import.meta.resolve('tsx'),
+      fileURLToPath(import.meta.url),
+      '--serve',
+      kind,
+      dbPath,
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

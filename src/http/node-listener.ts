@@ -1,10 +1,15 @@
 /**
  * Adapts a web-standard handler to Node's `(req, res)` listener, so it mounts in `node:http`, Express and
  * Connect with no glue. The body streams to the handler (its byte budget applies while reading); a body an
- * Express raw/text parser already read (`req.body` as a Buffer or string) is used as is.
+ * Express raw/text parser already read (`req.body` as a Buffer or string) is used as is. A handler made by
+ * `createInboundHandler`/`createStatusHandler` is called through its core with Node's request as it is; any
+ * other handler gets a web `Request`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { WebhookHandler } from './webhook-handler.js';
+import { readNodeBody } from './read-body.js';
+import type { WebhookAnswer } from './responses.js';
+import { coreOf, type WebhookCore, type WebhookHandler } from './webhook-handler.js';
+import { type IncomingWebhook, queryPart } from './webhook-request.js';
 
 /** A Node request, possibly with what Express adds (`originalUrl`, a raw `body`). */
 type NodeRequest = IncomingMessage & { originalUrl?: string; body?: unknown };
@@ -20,30 +25,67 @@ type NodeRequest = IncomingMessage & { originalUrl?: string; body?: unknown };
  * app.post('/sms', toNodeListener(inbound)); // Express: mount before express.json()/urlencoded()
  */
 export function toNodeListener(handler: WebhookHandler): (req: IncomingMessage, res: ServerResponse) => void {
+  const core = coreOf(handler);
   return (req, res) => {
-    void serve(handler, req as NodeRequest, res);
+    if (core) void serveCore(core, req as NodeRequest, res);
+    else void serve(handler, req as NodeRequest, res);
   };
+}
+
+/** The answers decided before any handler runs, the same on both paths; `null` when the handler decides. */
+function precheck(method: string, req: NodeRequest): WebhookAnswer | null {
+  if (method !== 'GET' && method !== 'POST') {
+    // Decided here: `new Request` refuses some methods (CONNECT, TRACE) and HEAD/GET cannot carry a body.
+    return jsonAnswer(405, { error: 'method not allowed' }, { allow: 'GET, POST' });
+  }
+  if (method === 'POST' && req.readableEnded && !isRawBody(req.body)) {
+    // A JSON/form body parser ran first: the exact bytes the signature covers are gone.
+    // 503, not 500: nothing was stored, and once the host is fixed the provider's redelivery gets through.
+    return jsonAnswer(
+      503,
+      {
+        error: 'body already consumed',
+        message:
+          'A body parser read this request before smsflow. Mount the webhook before express.json()/urlencoded(), or use express.raw({ type: "*/*" }).',
+      },
+      { 'retry-after': '60' },
+    );
+  }
+  return null;
+}
+
+/** The request target the provider called; Express keeps it in `originalUrl` when a router strips its mount path. */
+const targetOf = (req: NodeRequest) => (req.originalUrl ?? req.url ?? '/').replace(/^[^/]*/, '');
+
+async function serveCore(core: WebhookCore, req: NodeRequest, res: ServerResponse): Promise<void> {
+  const method = (req.method ?? 'GET').toUpperCase();
+  let answer = precheck(method, req);
+  if (!answer) {
+    const headers: Record<string, string> = Object.create(null);
+    // Node lower-cases names and joins most repeated headers already; arrays (set-cookie) are joined here.
+    for (const name in req.headers) {
+      const value = req.headers[name];
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    const raw = isRawBody(req.body) ? req.body : undefined;
+    const incoming: IncomingWebhook = {
+      method,
+      query: queryPart(targetOf(req)),
+      headers,
+      readBody: (maxBytes) => readNodeBody(req, maxBytes, raw),
+    };
+    answer = await core(incoming); // never rejects
+  }
+  write(answer, res);
 }
 
 async function serve(handler: WebhookHandler, req: NodeRequest, res: ServerResponse): Promise<void> {
   let response: Response;
   try {
     const method = (req.method ?? 'GET').toUpperCase();
-    if (method !== 'GET' && method !== 'POST') {
-      // Decided here: `new Request` refuses some methods (CONNECT, TRACE) and HEAD/GET cannot carry a body.
-      response = jsonResponse(405, { error: 'method not allowed' }, { allow: 'GET, POST' });
-    } else if (method === 'POST' && req.readableEnded && !isRawBody(req.body)) {
-      // A JSON/form body parser ran first: the exact bytes the signature covers are gone.
-      // 503, not 500: nothing was stored, and once the host is fixed the provider's redelivery gets through.
-      response = jsonResponse(
-        503,
-        {
-          error: 'body already consumed',
-          message:
-            'A body parser read this request before smsflow. Mount the webhook before express.json()/urlencoded(), or use express.raw({ type: "*/*" }).',
-        },
-        { 'retry-after': '60' },
-      );
+    const early = precheck(method, req);
+    if (early) {
+      response = new Response(early.body, { status: early.status, headers: early.headers });
     } else {
       const headers = new Headers();
       for (const [name, value] of Object.entries(req.headers)) {
@@ -55,12 +97,12 @@ async function serve(handler: WebhookHandler, req: NodeRequest, res: ServerRespo
         init.body = isRawBody(req.body) ? Buffer.from(req.body) : bodyStream(req);
         init.duplex = 'half';
       }
-      const url = `http://localhost${(req.originalUrl ?? req.url ?? '/').replace(/^[^/]*/, '')}`;
-      response = await handler(new Request(url, init));
+      response = await handler(new Request(`http://localhost${targetOf(req)}`, init));
     }
   } catch {
     // Only an unparseable URL or header can land here; the handlers themselves never throw.
-    response = jsonResponse(400, { error: 'invalid request' });
+    const bad = jsonAnswer(400, { error: 'invalid request' });
+    response = new Response(bad.body, { status: bad.status, headers: bad.headers });
   }
   await send(response, res);
 }
@@ -101,11 +143,26 @@ function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
   });
 }
 
-function jsonResponse(status: number, body: object, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
+function jsonAnswer(status: number, body: object, headers: Record<string, string> = {}): WebhookAnswer {
+  return {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-  });
+    body: JSON.stringify(body),
+  };
+}
+
+/** Writes an answer as it is: no web `Response` in between. */
+function write(answer: WebhookAnswer, res: ServerResponse): void {
+  const body = answer.body === null ? null : Buffer.from(answer.body, 'utf8');
+  const headers: Record<string, string> = { ...answer.headers };
+  if (answer.status !== 204 && answer.status !== 304) headers['content-length'] = String(body?.length ?? 0);
+  try {
+    res.writeHead(answer.status, headers);
+    res.end(body ?? undefined);
+  } catch {
+    // The client went away mid-response: nothing left to tell it.
+    res.destroy();
+  }
 }
 
 async function send(response: Response, res: ServerResponse): Promise<void> {

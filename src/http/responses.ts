@@ -1,6 +1,7 @@
 /**
- * The responses the webhook handlers send: JSON errors, the channel's answer, and the one server error
- * (503 + Retry-After) for an engine that could not store a message.
+ * The answers the webhook handlers give: JSON errors, the channel's answer, and the one server error
+ * (503 + Retry-After) for an engine that could not store a message. An answer is plain data; it becomes a
+ * web `Response` ({@link toResponse}) or is written straight to Node's response (`toNodeListener`).
  */
 import type { ChannelAdapter } from '../adapters/channels/types.js';
 import { isSmsflowError } from '../core/errors.js';
@@ -17,37 +18,55 @@ export const silentLogger: EngineLogger = {
   error() {},
 };
 
+/** What a handler answers: status, headers (lower-case names) and the body text (`null`: none). */
+export interface WebhookAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string | null;
+}
+
 // Statuses whose responses must not have a body (Fetch spec "null body status"); new Response('', 204) throws.
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * The web-standard `Response` of an answer.
+ *
+ * @example
+ * toResponse(errorAnswer(403, 'invalid signature')).status // 403
+ */
+export function toResponse(answer: WebhookAnswer): Response {
+  return new Response(answer.body, { status: answer.status, headers: answer.headers });
+}
 
 /**
  * A JSON error response: `{ "error": "<short>", "message": "<how to fix>" }`.
  *
  * @example
- * errorResponse(403, 'invalid signature') // 403 {"error":"invalid signature"}
+ * errorAnswer(403, 'invalid signature') // 403 {"error":"invalid signature"}
  */
-export function errorResponse(
+export function errorAnswer(
   status: number,
   error: string,
   message?: string,
   headers: Record<string, string> = {},
-): Response {
+): WebhookAnswer {
   const body = message === undefined ? { error } : { error, message };
-  return new Response(JSON.stringify(body), {
+  return {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
-  });
+    body: JSON.stringify(body),
+  };
 }
 
 /**
- * Renders a channel's `webhookResponse` as a `Response`.
+ * A channel's `webhookResponse` as an answer.
  *
  * @example
  * render(twilio.webhookResponse(['Hi'], message)) // 200 text/xml <Response><Message>Hi</Message></Response>
  */
-export function render(answer: { status: number; contentType: string; body: string }): Response {
+export function render(answer: { status: number; contentType: string; body: string }): WebhookAnswer {
   const body = NULL_BODY.has(answer.status) ? null : answer.body;
-  return new Response(body, { status: answer.status, headers: { 'content-type': answer.contentType } });
+  return { status: answer.status, headers: { 'content-type': answer.contentType }, body };
 }
 
 /**
@@ -56,7 +75,7 @@ export function render(answer: { status: number; contentType: string; body: stri
  * @example
  * ack(vonage) // 200 text/plain ''
  */
-export function ack(channel: ChannelAdapter): Response {
+export function ack(channel: ChannelAdapter): WebhookAnswer {
   return render(channel.webhookResponse([]));
 }
 
@@ -87,12 +106,12 @@ export function engineFailure(
   logger: EngineLogger,
   context: LogContext,
   retryAfterSeconds: number,
-): Response {
+): WebhookAnswer {
   const code = isSmsflowError(error) ? error.code : 'unknown';
   // Clipped: an unknown error's message could quote a message body.
   const message = (error instanceof Error ? error.message : String(error)).slice(0, 200);
   logger.error({ ...context, code, err: message }, 'webhook not processed: asked the provider to retry');
-  return errorResponse(503, 'temporarily unavailable', 'The message was not stored; send it again later.', {
+  return errorAnswer(503, 'temporarily unavailable', 'The message was not stored; send it again later.', {
     'retry-after': String(retryAfterSeconds),
   });
 }

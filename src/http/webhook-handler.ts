@@ -13,19 +13,23 @@ import type { InboundMessage } from '../core/types.js';
 import { maskPhone } from '../engine/redact.js';
 import type { Engine, EngineLogger } from '../engine/types.js';
 import { createLimits, type RateLimitOptions, type WebhookLimits } from './limits.js';
-import { DEFAULT_MAX_BODY_BYTES, readBody } from './read-body.js';
+import { DEFAULT_MAX_BODY_BYTES } from './read-body.js';
 import {
   ack,
   engineFailure,
-  errorResponse,
+  errorAnswer,
   isClientError,
   type LogContext,
   render,
   silentLogger,
+  toResponse,
+  type WebhookAnswer,
 } from './responses.js';
 import {
   basePublicUrl,
   contentTypeProblem,
+  fromRequest,
+  type IncomingWebhook,
   providerContentTypes,
   toWebhookRequest,
 } from './webhook-request.js';
@@ -69,6 +73,32 @@ export interface WebhookHandlerOptions {
 
 /** A web-standard handler: mount it anywhere that speaks `Request`/`Response` (Hono, Bun, Deno, workers). */
 export type WebhookHandler = (request: Request) => Promise<Response>;
+
+/** A handler's transport-neutral core: what {@link WebhookHandler} wraps in `Request`/`Response`. */
+export type WebhookCore = (incoming: IncomingWebhook) => Promise<WebhookAnswer>;
+
+/**
+ * Where a handler made here keeps its core, so `toNodeListener` can call it with Node's request as it is,
+ * without building a web `Request` and `Response` around every webhook (a large share of a webhook's cost).
+ */
+export const webhookCore: unique symbol = Symbol.for('smsflow.webhookCore');
+
+/**
+ * The core of a handler made by {@link createInboundHandler} or {@link createStatusHandler}, if it is one.
+ *
+ * @example
+ * coreOf(createInboundHandler({ engine, channel, publicUrl })) // a function; coreOf(async () => r) is undefined
+ */
+export function coreOf(handler: WebhookHandler): WebhookCore | undefined {
+  const core = (handler as WebhookHandler & { [webhookCore]?: unknown })[webhookCore];
+  return typeof core === 'function' ? (core as WebhookCore) : undefined;
+}
+
+function handlerOf(core: WebhookCore): WebhookHandler {
+  const handler: WebhookHandler = async (request) => toResponse(await core(fromRequest(request)));
+  Object.defineProperty(handler, webhookCore, { value: core });
+  return handler;
+}
 
 interface Setup {
   channels: readonly ChannelAdapter[];
@@ -135,12 +165,16 @@ function setup(options: WebhookHandlerOptions, fn: string): Setup {
 
 type Verified = { webhook: WebhookRequest; channel: ChannelAdapter; now: Date };
 
-/** Method, body, content type, signature: the checks both handlers share. A Response means "stop here". */
-async function admit(request: Request, s: Setup, log: LogContext): Promise<Verified | Response> {
-  const method = String(request.method).toUpperCase();
+/** Method, body, content type, signature: the checks both handlers share. An answer means "stop here". */
+async function admit(
+  incoming: IncomingWebhook,
+  s: Setup,
+  log: LogContext,
+): Promise<Verified | WebhookAnswer> {
+  const method = incoming.method;
   if (method !== 'POST' && method !== 'GET') {
     s.logger.warn({ ...log, method }, 'webhook refused: method not allowed');
-    return errorResponse(
+    return errorAnswer(
       405,
       'method not allowed',
       `Use POST (or GET where the provider sends GET), not ${method}.`,
@@ -151,20 +185,20 @@ async function admit(request: Request, s: Setup, log: LogContext): Promise<Verif
   }
   let body: string;
   try {
-    body = method === 'GET' ? '' : await readBody(request, s.maxBodyBytes);
+    body = method === 'GET' ? '' : await incoming.readBody(s.maxBodyBytes);
   } catch (error) {
     const tooLarge = isSmsflowError(error, 'SMSFLOW_ERR_PAYLOAD_TOO_LARGE');
     s.logger.warn(
       { ...log, code: isSmsflowError(error) ? error.code : 'unknown' },
       'webhook refused: body unreadable',
     );
-    return errorResponse(
+    return errorAnswer(
       tooLarge ? 413 : 400,
       tooLarge ? 'payload too large' : 'invalid body',
       messageOf(error),
     );
   }
-  const webhook = toWebhookRequest(request, s.base, body);
+  const webhook = toWebhookRequest(incoming, s.base, body);
   const now = s.clock();
   const reasons: string[] = [];
   for (const [index, channel] of s.channels.entries()) {
@@ -176,13 +210,11 @@ async function admit(request: Request, s: Setup, log: LogContext): Promise<Verif
         if (index > 0)
           s.logger.info({ ...log, secretIndex: index }, 'webhook verified with a previous secret');
         // Content type only after the signature: an unauthenticated caller learns nothing about the provider.
-        const problem = contentTypeProblem(request.headers.get('content-type'), body, s.accepted);
+        const contentType = incoming.headers['content-type'] ?? null;
+        const problem = contentTypeProblem(contentType, body, s.accepted);
         if (problem) {
-          s.logger.warn(
-            { ...log, contentType: request.headers.get('content-type') },
-            'webhook refused: content type',
-          );
-          return errorResponse(415, 'unsupported media type', problem);
+          s.logger.warn({ ...log, contentType }, 'webhook refused: content type');
+          return errorAnswer(415, 'unsupported media type', problem);
         }
         return { webhook, channel, now };
       }
@@ -194,7 +226,7 @@ async function admit(request: Request, s: Setup, log: LogContext): Promise<Verif
   }
   // The reasons say what failed (missing header, stale, mismatch), never the secret or the expected value.
   s.logger.warn({ ...log, reasons }, 'webhook refused: invalid signature');
-  return errorResponse(403, 'invalid signature');
+  return errorAnswer(403, 'invalid signature');
 }
 
 function messageOf(error: unknown): string {
@@ -240,11 +272,11 @@ export function createInboundHandler(options: WebhookHandlerOptions): WebhookHan
   }
   const engine = options.engine;
 
-  return async (request) => {
+  return handlerOf(async (incoming) => {
     const log: LogContext = { provider: first.name, route: 'inbound' };
     try {
-      const admitted = await admit(request, s, log);
-      if (admitted instanceof Response) return admitted;
+      const admitted = await admit(incoming, s, log);
+      if (!('webhook' in admitted)) return admitted;
       const { webhook, channel, now } = admitted;
       let message: InboundMessage | null;
       try {
@@ -263,7 +295,7 @@ export function createInboundHandler(options: WebhookHandlerOptions): WebhookHan
           { ...log, code: isSmsflowError(error) ? error.code : 'unknown' },
           'webhook refused: malformed',
         );
-        return errorResponse(400, 'invalid webhook', messageOf(error));
+        return errorAnswer(400, 'invalid webhook', messageOf(error));
       }
       const who = { ...log, messageId: message.id, from: maskPhone(message.from) };
       if (limits) {
@@ -271,7 +303,7 @@ export function createInboundHandler(options: WebhookHandlerOptions): WebhookHan
         if (verdict) {
           if (onLimit === 'retry') {
             s.logger.warn({ ...who, limit: verdict.limit }, 'rate limited: asked the provider to retry');
-            return errorResponse(429, 'rate limited', `Too many messages (${verdict.limit} limit).`, {
+            return errorAnswer(429, 'rate limited', `Too many messages (${verdict.limit} limit).`, {
               'retry-after': String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))),
             });
           }
@@ -290,7 +322,7 @@ export function createInboundHandler(options: WebhookHandlerOptions): WebhookHan
       } catch (error) {
         if (isClientError(error)) {
           s.logger.warn({ ...who, code: (error as SmsflowError).code }, 'inbound refused by the engine');
-          return errorResponse(400, 'invalid message', messageOf(error));
+          return errorAnswer(400, 'invalid message', messageOf(error));
         }
         return engineFailure(error, s.logger, who, s.retryAfterSeconds);
       }
@@ -298,7 +330,7 @@ export function createInboundHandler(options: WebhookHandlerOptions): WebhookHan
     } catch (error) {
       return engineFailure(error, s.logger, log, s.retryAfterSeconds);
     }
-  };
+  });
 }
 
 /**
@@ -314,11 +346,11 @@ export function createStatusHandler(options: WebhookHandlerOptions): WebhookHand
   const s = setup(options, 'createStatusHandler');
   const first = s.channels[0]!;
   const engine = options.engine;
-  return async (request) => {
+  return handlerOf(async (incoming) => {
     const log: LogContext = { provider: first.name, route: 'status' };
     try {
-      const admitted = await admit(request, s, log);
-      if (admitted instanceof Response) return admitted;
+      const admitted = await admit(incoming, s, log);
+      if (!('webhook' in admitted)) return admitted;
       const { webhook, channel } = admitted;
       let status: ParsedStatus;
       try {
@@ -328,7 +360,7 @@ export function createStatusHandler(options: WebhookHandlerOptions): WebhookHand
           { ...log, code: isSmsflowError(error) ? error.code : 'unknown' },
           'status refused: malformed',
         );
-        return errorResponse(400, 'invalid webhook', messageOf(error));
+        return errorAnswer(400, 'invalid webhook', messageOf(error));
       }
       const what = { ...log, providerMessageId: status.providerMessageId, status: status.status };
       try {
@@ -338,7 +370,7 @@ export function createStatusHandler(options: WebhookHandlerOptions): WebhookHand
       } catch (error) {
         if (isClientError(error)) {
           s.logger.warn({ ...what, code: (error as SmsflowError).code }, 'status refused by the engine');
-          return errorResponse(400, 'invalid status', messageOf(error));
+          return errorAnswer(400, 'invalid status', messageOf(error));
         }
         return engineFailure(error, s.logger, what, s.retryAfterSeconds);
       }
@@ -346,5 +378,5 @@ export function createStatusHandler(options: WebhookHandlerOptions): WebhookHand
     } catch (error) {
       return engineFailure(error, s.logger, log, s.retryAfterSeconds);
     }
-  };
+  });
 }

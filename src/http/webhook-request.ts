@@ -1,10 +1,11 @@
 /**
- * Turns a web-standard `Request` into the {@link WebhookRequest} adapters verify and parse: the URL is the
+ * Turns a request into the {@link WebhookRequest} adapters verify and parse: the URL is the
  * configured public URL plus the actual query string (never the `Host` header, which a client controls and a
  * proxy rewrites), header names lower-cased, and the body's content type checked against the provider's.
  */
 import type { WebhookRequest } from '../adapters/channels/types.js';
 import { SmsflowError } from '../core/errors.js';
+import { readBody } from './read-body.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 const JSON_TYPE = 'application/json';
@@ -48,23 +49,64 @@ export function basePublicUrl(publicUrl: string): string {
 }
 
 /**
- * Builds the adapter's view of a request.
- *
- * @param request - The incoming request (only its URL's query string is used).
- * @param base - The public URL without query ({@link basePublicUrl}).
- * @param body - The body read with {@link readBody}.
- * @example
- * toWebhookRequest(request, 'https://bot.example.com/sms', body).url // 'https://bot.example.com/sms?a=1'
+ * A request as the handlers see it, whatever server it came from: a web-standard `Request`
+ * ({@link fromRequest}) or Node's own request, read without building a `Request` (`toNodeListener`).
  */
-export function toWebhookRequest(request: Request, base: string, body: string): WebhookRequest {
-  const at = request.url.indexOf('?');
-  const query = at === -1 ? '' : request.url.slice(at).split('#', 1)[0]!;
+export interface IncomingWebhook {
+  /** Upper-case. */
+  method: string;
+  /** The query string with its `?`, without a fragment; `''` when there is none. */
+  query: string;
+  /** Lower-case names; a repeated header's values joined with `', '`. */
+  headers: Record<string, string>;
+  /** Reads the body as UTF-8 within `maxBytes` (the rules of {@link readBody}). */
+  readBody(maxBytes: number): Promise<string>;
+}
+
+/**
+ * The handlers' view of a web-standard request.
+ *
+ * @example
+ * fromRequest(new Request('http://x/sms?a=1')).query // '?a=1'
+ */
+export function fromRequest(request: Request): IncomingWebhook {
   const headers: Record<string, string> = Object.create(null);
   // Headers iterates lower-cased names, repeated headers joined with ', '.
   request.headers.forEach((value, name) => {
     headers[name] = value;
   });
-  return { method: request.method.toUpperCase(), url: base + (query === '?' ? '' : query), headers, body };
+  return {
+    method: String(request.method).toUpperCase(),
+    query: queryPart(request.url),
+    headers,
+    readBody: (maxBytes) => readBody(request, maxBytes),
+  };
+}
+
+/**
+ * The query string of a request target or URL, with its `?` and without a fragment (`''` when empty).
+ *
+ * @example
+ * queryPart('/sms?a=1#x') // '?a=1'
+ */
+export function queryPart(target: string): string {
+  const at = target.indexOf('?');
+  if (at === -1) return '';
+  const query = target.slice(at).split('#', 1)[0]!;
+  return query === '?' ? '' : query;
+}
+
+/**
+ * Builds the adapter's view of a request: the configured public URL plus the request's query string.
+ *
+ * @param incoming - The request ({@link fromRequest}); only its query string is used of its URL.
+ * @param base - The public URL without query ({@link basePublicUrl}).
+ * @param body - The body read with `incoming.readBody`.
+ * @example
+ * toWebhookRequest(fromRequest(request), 'https://bot.example.com/sms', body).url // 'https://bot.example.com/sms?a=1'
+ */
+export function toWebhookRequest(incoming: IncomingWebhook, base: string, body: string): WebhookRequest {
+  return { method: incoming.method, url: base + incoming.query, headers: incoming.headers, body };
 }
 
 /**
