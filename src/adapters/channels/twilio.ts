@@ -161,13 +161,22 @@ function withLegacyQuery(url: string): string {
  * Every URL form Twilio may have signed: as received with the port stripped or the default port added, then
  * the WHATWG-normalised URL in the same two forms, each also with the legacy-encoded query (facts §1.1 step 3).
  */
-function urlCandidates(url: string): string[] {
-  const list = [withoutPort(url), withDefaultPort(url)];
-  if (URL.canParse(url)) {
-    const normalized = new URL(url).toString();
-    for (const u of [withoutPort(normalized), withDefaultPort(normalized)]) list.push(u, withLegacyQuery(u));
+function* urlCandidates(url: string): Generator<string> {
+  const seen = new Set<string>();
+  const fresh = (u: string) => {
+    if (seen.has(u)) return false;
+    seen.add(u);
+    return true;
+  };
+  // Lazily, most likely first: a genuine request almost always matches the URL as configured.
+  for (const u of [withoutPort(url), withDefaultPort(url)]) if (fresh(u)) yield u;
+  if (!URL.canParse(url)) return;
+  const normalized = new URL(url).toString();
+  for (const u of [withoutPort(normalized), withDefaultPort(normalized)]) {
+    if (fresh(u)) yield u;
+    const legacy = withLegacyQuery(u);
+    if (fresh(legacy)) yield legacy;
   }
-  return [...new Set(list)];
 }
 
 function verifyTwilio(
@@ -182,9 +191,13 @@ function verifyTwilio(
   const params: MultiParams =
     bodyHash !== null || request.method.toUpperCase() === 'GET' ? {} : parseFormMulti(request.body);
   let matched = false;
-  // No early exit: every candidate is computed, so timing does not reveal which form matched.
+  // Stops at the first form that matches: which form Twilio signed is no secret (the URL is public), and a
+  // forged request still costs every form. Each comparison itself is constant-time.
   for (const candidate of urlCandidates(request.url)) {
-    if (safeEqual(signature, twilioSignature(authToken, candidate, params))) matched = true;
+    if (safeEqual(signature, twilioSignature(authToken, candidate, params))) {
+      matched = true;
+      break;
+    }
   }
   if (!matched) return { ok: false, reason: 'X-Twilio-Signature does not match the URL and parameters' };
   if (bodyHash !== null && !safeEqual(bodyHash.toLowerCase(), sha256Hex(Buffer.from(request.body, 'utf8')))) {
