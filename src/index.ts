@@ -39,6 +39,7 @@ export {
   type CommitInput,
   type CommitResult,
   type ConversationSummary,
+  type LoadedForStep,
   type OutboxMessage,
   type OutboxStatus,
   type OutboxUpdate,

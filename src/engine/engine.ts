@@ -127,10 +127,12 @@ export function createEngine(options: EngineOptions): Engine {
     build: (state: ConversationState | undefined) => Promise<StepResult>,
     delivery: Delivery,
   ): Promise<Applied> {
-    const recorded = await storage.getIdempotency(idempotencyKey);
+    // One read where the adapter offers it (idempotency record and conversation together), else two.
+    const loaded = storage.loadForStep ? await storage.loadForStep(key, idempotencyKey) : undefined;
+    const recorded = loaded ? loaded.recorded : await storage.getIdempotency(idempotencyKey);
     if (recorded) return { result: null, replies: repliesOf(recorded), duplicate: true };
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
-      const stored = await storage.getConversation(key);
+      const stored = attempt === 0 && loaded ? loaded.conversation : await storage.getConversation(key);
       const result = await build(stored?.state);
       const now = clock().toISOString();
       const commit = await storage.commit({

@@ -95,8 +95,8 @@ function outboxFixture(
  */
 export function storageContract(options: StorageContractOptions): void {
   const { skip } = options;
-  const test = (title: string, fn: () => Promise<void>) =>
-    skip ? it.skip(`[because ${skip}] ${title}`, fn) : it(title, fn);
+  const test = (title: string, fn: (ctx: { skip: (note?: string) => never }) => Promise<void>) =>
+    skip ? it.skip(`[because ${skip}] ${title}`, fn) : it(title, (ctx) => fn(ctx));
 
   describe(`storage contract: ${options.name}`, () => {
     let s: StorageAdapter;
@@ -238,6 +238,56 @@ export function storageContract(options: StorageContractOptions): void {
       );
       expect(results.filter((r) => r.ok)).toHaveLength(1);
       expect(results.filter((r) => !r.ok && r.reason === 'duplicate')).toHaveLength(5);
+    });
+
+    test('a conflicting commit leaves no idempotency key behind, also for a concurrent commit of that input', async () => {
+      await commit({ expectedVersion: 0 });
+      const idempotency = { key: `idem-${key}`, result: 'done' };
+      // Stale and current versions of one input, in parallel: the stale ones must not block or shadow the rest.
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          commit({
+            expectedVersion: i % 2 === 0 ? 5 : 1,
+            events: [eventFixture(`q${i}:t0`, at(2))],
+            idempotency,
+          }),
+        ),
+      );
+      expect(results.filter((r) => r.ok)).toEqual([{ ok: true, version: 2 }]);
+      results.forEach((r, i) => {
+        if (!r.ok && r.reason === 'duplicate') expect(r.result).toBe('done');
+        else if (!r.ok) expect(i % 2).toBe(0); // only a stale version may conflict
+      });
+      expect(await s.getIdempotency(idempotency.key)).toBe('done');
+      expect(await s.listEvents(key)).toHaveLength(1);
+      expect((await s.getConversation(key))?.version).toBe(2);
+      // A stale commit alone: conflict, and the key stays unrecorded.
+      const other = { key: `idem2-${key}`, result: 'x' };
+      expect(await commit({ expectedVersion: 1, idempotency: other })).toEqual({
+        ok: false,
+        reason: 'conflict',
+      });
+      expect(await s.getIdempotency(other.key)).toBeNull();
+    });
+
+    test('loadForStep (optional) returns what getIdempotency and getConversation return, together', async (ctx) => {
+      if (!s.loadForStep) return ctx.skip('the adapter has no loadForStep (optional)');
+      const idem = `idem-${key}`;
+      expect(await s.loadForStep(key, idem)).toEqual({ recorded: null, conversation: null });
+      const result = { replies: ['a'], n: 1, none: null };
+      const first = stateFixture(key, at(1));
+      await commit({ expectedVersion: 0, state: first, idempotency: { key: idem, result } });
+      expect(await s.loadForStep(key, idem)).toEqual({
+        recorded: result,
+        conversation: { key, version: 1, state: first },
+      });
+      const second = stateFixture(key, at(2), { visits: 3 });
+      await commit({ expectedVersion: 1, state: second });
+      expect(await s.loadForStep(key, `other-${key}`)).toEqual({
+        recorded: null,
+        conversation: { key, version: 2, state: second },
+      });
+      expect(await s.loadForStep(`${key}-missing`, idem)).toEqual({ recorded: result, conversation: null });
     });
 
     test('claimOutbox claims due pending rows oldest first, up to limit, with a lease', async () => {

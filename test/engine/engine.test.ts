@@ -83,6 +83,56 @@ describe('engine: inbound', () => {
     expect((await storage.listEvents(KEY)).filter((e) => e.type === 'inbound')).toHaveLength(2);
   });
 
+  it('reads once per step through loadForStep when the storage has it, and twice without it', async () => {
+    const counted = (withLoad: boolean) => {
+      const base = memoryStorage();
+      const calls: string[] = [];
+      const storage = {
+        ...base,
+        loadForStep: withLoad
+          ? (key: string, idem: string) => {
+              calls.push('loadForStep');
+              return base.loadForStep!(key, idem);
+            }
+          : undefined,
+        getIdempotency: (key: string) => {
+          calls.push('getIdempotency');
+          return base.getIdempotency(key);
+        },
+        getConversation: (key: string) => {
+          calls.push('getConversation');
+          return base.getConversation(key);
+        },
+      };
+      return { base, storage, calls };
+    };
+    for (const withLoad of [true, false]) {
+      const { base, storage, calls } = counted(withLoad);
+      const engine = createEngine({ bot, storage, clock });
+      const first = await engine.handleInbound(inbound('A', 'book'));
+      expect(calls).toEqual(withLoad ? ['loadForStep'] : ['getIdempotency', 'getConversation']);
+      calls.length = 0;
+      const again = await engine.handleInbound(inbound('A', 'book'));
+      expect(again).toMatchObject({ duplicate: true, replies: first.replies });
+      expect(calls).toEqual(withLoad ? ['loadForStep'] : ['getIdempotency']);
+      // A second engine on the same storage wins the race: the retry reads the conversation again.
+      calls.length = 0;
+      const other = createEngine({ bot, storage: base, clock }); // another process on the same data
+      const commit = storage.commit;
+      let raced = false;
+      storage.commit = async (input) => {
+        if (!raced) {
+          raced = true;
+          await other.handleInbound(inbound('B', 'hello'));
+        }
+        return commit(input);
+      };
+      await engine.handleInbound(inbound('C', '1'));
+      expect(calls.filter((c) => c === 'getConversation')).toHaveLength(withLoad ? 1 : 2);
+      expect((await storage.getConversation(KEY))?.state.seq).toBe(3);
+    }
+  });
+
   it('runs effects and feeds their results back as events', async () => {
     const { engine, storage } = setup();
     await engine.handleInbound(inbound('1', 'book'));

@@ -206,6 +206,15 @@ export function memoryStorage(options: MemoryStorageOptions = {}): StorageAdapte
       return done ? copy(done.result) : null;
     },
 
+    async loadForStep(key, idempotencyKey) {
+      const done = idempotency.get(idempotencyKey);
+      const row = conversations.get(key);
+      return {
+        recorded: done ? copy(done.result) : null,
+        conversation: row ? { key, version: row.version, state: copy(row.state) } : null,
+      };
+    },
+
     async claimOutbox({ owner, now, leaseMs, limit }) {
       const nowMs = toMs(now, 'now', 'memory');
       const leaseUntil = new Date(nowMs + leaseMs).toISOString();

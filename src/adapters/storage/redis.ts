@@ -269,6 +269,26 @@ export function redisStorage(options: RedisStorageOptions): StorageAdapter {
         return done === null ? null : (JSON.parse(done) as Json);
       });
     },
+    async loadForStep(key, idempotencyKey) {
+      return run('loadForStep', async (r) => {
+        // One round trip: both reads go out in one pipeline.
+        const replies = await r
+          .pipeline()
+          .hget(`${p}idem`, idempotencyKey)
+          .hmget(`${p}conv:${key}`, 'version', 'state')
+          .exec();
+        for (const [error] of replies ?? []) if (error) throw error;
+        const done = replies?.[0]?.[1] as string | null;
+        const [version, state] = (replies?.[1]?.[1] ?? []) as (string | null)[];
+        return {
+          recorded: done === null || done === undefined ? null : (JSON.parse(done) as Json),
+          conversation:
+            version && state
+              ? { key, version: Number(version), state: JSON.parse(state) as ConversationState }
+              : null,
+        };
+      });
+    },
     async claimOutbox({ owner, now, leaseMs, limit }) {
       const nowMs = toMs(now, 'now', 'redis');
       const until = nowMs + leaseMs;

@@ -81,6 +81,14 @@ export interface CommitInput {
   idempotency?: { key: string; result: Json };
 }
 
+/** Result of {@link StorageAdapter.loadForStep}. */
+export interface LoadedForStep {
+  /** The recorded result of the input (as `getIdempotency` returns it), or null when not processed yet. */
+  recorded: Json | null;
+  /** The conversation (as `getConversation` returns it), or null when it does not exist. */
+  conversation: StoredConversation | null;
+}
+
 /** Outcome of {@link StorageAdapter.commit}. */
 export type CommitResult =
   | { ok: true; version: number }
@@ -129,6 +137,13 @@ export interface StorageAdapter {
   commit(input: CommitInput): Promise<CommitResult>;
   /** The recorded result of an already processed input, or null. */
   getIdempotency(key: string): Promise<Json | null>;
+  /**
+   * Optional: what the engine reads before a step, in one call (one round trip where the backend allows):
+   * the same as `getIdempotency(idempotencyKey)` and `getConversation(key)` together (need not be one
+   * snapshot: the commit re-checks both). The engine calls it before each step when present, else the two
+   * methods. A wrapper that overrides those two must override or drop this one too.
+   */
+  loadForStep?(key: string, idempotencyKey: string): Promise<LoadedForStep>;
   /**
    * Claims up to `limit` outbox rows that are `pending` with `nextAttemptAt <= now`, or `sending` with an expired
    * lease, marking them `sending` with `leaseOwner`/`leaseUntil = now + leaseMs`. Two concurrent callers never

@@ -71,6 +71,79 @@ describe.skipIf(!url)(`${skip ? `[because ${skip}] ` : ''}postgresStorage`, () =
     await Promise.all(adapters.map((a) => a.close()));
   });
 
+  it('migrate() installs the commit function once per schema and prefix; running it again changes nothing', async () => {
+    const schema = schemaName();
+    const s = postgresStorage({ pool: getPool(), schema, tablePrefix: 'fn_', autoMigrate: false });
+    await s.migrate();
+    await postgresStorage({ pool: getPool(), schema, tablePrefix: 'fn_' }).migrate();
+    const fns = await getPool().query(
+      `SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1`,
+      [schema],
+    );
+    expect(fns.rows).toEqual([{ proname: 'fn_commit_v1' }]);
+    expect(await s.commit({ key: 'k', expectedVersion: 0, state, events: [], outbox: [] })).toEqual({
+      ok: true,
+      version: 1,
+    });
+    await dropSchema(schema);
+  });
+
+  it('a schema from before the commit function: a clear error without migrate(), then migrate() upgrades it', async () => {
+    const schema = schemaName();
+    // The tables as the previous release created them (no function), with one conversation in them.
+    await getPool().query(`CREATE SCHEMA "${schema}";
+      CREATE TABLE "${schema}".conversations (key text PRIMARY KEY, version integer NOT NULL, state jsonb NOT NULL,
+        updated_at timestamptz NOT NULL);
+      CREATE TABLE "${schema}".events (seq bigserial PRIMARY KEY, conversation_key text NOT NULL,
+        thread_id text NOT NULL, at timestamptz NOT NULL, event jsonb NOT NULL);
+      CREATE TABLE "${schema}".outbox (id text PRIMARY KEY, conversation_key text NOT NULL, status text NOT NULL,
+        created_at timestamptz NOT NULL, due_at timestamptz, provider_message_id text,
+        updated_at timestamptz NOT NULL, row jsonb NOT NULL);
+      CREATE TABLE "${schema}".idempotency (key text PRIMARY KEY, result jsonb NOT NULL,
+        created_at timestamptz NOT NULL);`);
+    await getPool().query(`INSERT INTO "${schema}".conversations VALUES ('k', 3, $1, now())`, [
+      JSON.stringify(state),
+    ]);
+    const s = postgresStorage({ pool: getPool(), schema, autoMigrate: false });
+    const input = {
+      key: 'k',
+      expectedVersion: 3,
+      state,
+      events: [],
+      outbox: [row('r1')],
+      idempotency: { key: 'in:1', result: { replies: [] } },
+    };
+    await expect(s.commit(input)).rejects.toMatchObject({
+      code: 'SMSFLOW_ERR_STORAGE',
+      message: expect.stringContaining('run storage.migrate()'),
+    });
+    await s.migrate();
+    expect(await s.loadForStep!('k', 'in:1')).toEqual({
+      recorded: null,
+      conversation: { key: 'k', version: 3, state },
+    });
+    expect(await s.commit(input)).toEqual({ ok: true, version: 4 });
+    expect(await s.commit(input)).toEqual({ ok: false, reason: 'duplicate', result: { replies: [] } });
+    expect((await s.listOutbox('k')).map((r) => r.id)).toEqual(['r1']);
+    await dropSchema(schema);
+  });
+
+  it('works without prepared statements (for poolers that cannot keep them)', async () => {
+    const schema = schemaName();
+    const s = postgresStorage({ connectionString: url, schema, preparedStatements: false });
+    expect(await s.commit({ key: 'k', expectedVersion: 0, state, events: [], outbox: [] })).toEqual({
+      ok: true,
+      version: 1,
+    });
+    expect(await s.commit({ key: 'k', expectedVersion: 0, state, events: [], outbox: [] })).toEqual({
+      ok: false,
+      reason: 'conflict',
+    });
+    expect((await s.getConversation('k'))?.version).toBe(1);
+    await s.close();
+    await dropSchema(schema);
+  });
+
   it('several processes claiming from one database never get the same row', async () => {
     const schema = schemaName();
     const s = postgresStorage({ pool: getPool(), schema });
