@@ -1,6 +1,7 @@
 // SQLite storage adapter (better-sqlite3, loaded lazily). Schema and statements are inline SQL text; the row
 // logic is shared from ./memory.js.
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SmsflowError } from '../../core/errors.js';
 import type { ConversationState, Json } from '../../core/types.js';
@@ -38,6 +39,19 @@ export interface SqliteStorageOptions {
    * @default 'smsflow_'
    */
   tablePrefix?: string;
+  /**
+   * Who moves the write-ahead log into the database file. `'background'`: a worker thread with its own
+   * connection, every `checkpointIntervalMs`, so the fsyncs of a checkpoint never stall the event loop (and
+   * every webhook waiting on it). `'inline'`: SQLite's own default, inside the commit that fills the log.
+   * Only for a file the adapter opens itself (`path`, not `':memory:'`); a host's `database` keeps its settings.
+   * @default 'background'
+   */
+  checkpoint?: 'background' | 'inline';
+  /**
+   * How often the background checkpoint runs, in milliseconds.
+   * @default 50
+   */
+  checkpointIntervalMs?: number;
 }
 
 interface OutboxRowRecord {
@@ -50,10 +64,10 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * Loads better-sqlite3 only when the adapter is created, so `import 'smsflow'` works without it.
  * CJS builds have `require`; ESM builds derive one from this module's URL.
  */
-function loadDriver(): typeof BetterSqlite3 {
+function loadDriver(): { Database: typeof BetterSqlite3; path: string } {
   const req = typeof require === 'function' ? require : createRequire(import.meta.url);
   try {
-    return req('better-sqlite3') as typeof BetterSqlite3;
+    return { Database: req('better-sqlite3') as typeof BetterSqlite3, path: req.resolve('better-sqlite3') };
   } catch (cause) {
     throw new SmsflowError(
       'SMSFLOW_ERR_INVALID_CONFIG',
@@ -89,12 +103,18 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     );
   }
   const owned = options.database === undefined;
-  const db = options.database ?? new (loadDriver())(options.path as string);
+  const driver = owned ? loadDriver() : null;
+  const db = options.database ?? new driver!.Database(options.path as string);
+  const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
+  let checkpointer: Worker | null = null;
   if (owned) {
-    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     // WAL lets readers run during a write; NORMAL sync is durable in WAL except on power loss (sqlite.org/wal.html).
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    if ((options.checkpoint ?? 'background') === 'background' && !db.memory) {
+      checkpointer = startCheckpointer(db, driver!.path, db.name, options.checkpointIntervalMs ?? 50);
+    }
   }
   const t = (name: string) => `"${prefix}${name}"`;
   db.exec(`
@@ -359,9 +379,70 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
         });
       }),
     purge: (before) => g('purge', () => purgeTx.immediate(toMs(before, 'before', 'sqlite'))),
-    close: () =>
-      g('close', () => {
+    close: async () => {
+      if (checkpointer) await stopCheckpointer(checkpointer);
+      checkpointer = null;
+      return g('close', () => {
         if (owned && db.open) db.close();
-      }),
+      });
+    },
   };
+}
+
+// The background checkpointer: plain CommonJS run with `eval`, so it works from the ESM and CJS builds alike.
+// It opens the same file with its own connection and runs PASSIVE checkpoints (they never block a writer or
+// a reader); a checkpoint that completes lets the next commit start the log from the beginning again.
+const CHECKPOINTER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file, { fileMustExist: true });
+db.pragma('busy_timeout = 0');
+db.pragma('synchronous = NORMAL');
+const run = () => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} };
+const timer = setInterval(run, workerData.intervalMs);
+parentPort.on('message', () => {
+  clearInterval(timer);
+  run();
+  db.close();
+  parentPort.close();
+});
+`;
+
+/** Inline checkpoints stay on only as a backstop, far past what the worker lets the log reach. */
+const BACKSTOP_PAGES = 20_000;
+
+function startCheckpointer(
+  db: BetterSqlite3.Database,
+  driver: string,
+  file: string,
+  intervalMs: number,
+): Worker {
+  if (!Number.isFinite(intervalMs) || intervalMs < 1) {
+    throw new SmsflowError(
+      'SMSFLOW_ERR_INVALID_CONFIG',
+      `[sqlite] checkpointIntervalMs must be a positive number of milliseconds, received ${JSON.stringify(intervalMs)}.`,
+    );
+  }
+  const worker = new Worker(CHECKPOINTER_SOURCE, {
+    eval: true,
+    workerData: { driver, file, intervalMs: Math.trunc(intervalMs) },
+  });
+  // It must not keep the host alive, and if it ever fails, SQLite checkpoints inline again as by default.
+  worker.unref();
+  db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+  const fallBack = () => {
+    if (db.open) db.pragma('wal_autocheckpoint = 1000');
+  };
+  worker.on('error', fallBack);
+  worker.on('exit', fallBack);
+  return worker;
+}
+
+async function stopCheckpointer(worker: Worker): Promise<void> {
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.postMessage('close');
+  // A worker that hangs must not hang close(): a second later it is stopped.
+  const timer = setTimeout(() => void worker.terminate(), 1000);
+  await exited;
+  clearTimeout(timer);
 }

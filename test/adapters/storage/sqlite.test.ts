@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -157,5 +157,55 @@ describe('sqliteStorage group commit', () => {
     expect(waited).toBeLessThan(600);
     expect(await s.commit(commitOf('x'))).toEqual({ ok: true, version: 1 });
     await s.close();
+  });
+});
+
+describe('sqliteStorage checkpoints', () => {
+  // One group commit of 200 conversations: ~500 KB of rows, well below SQLite's own 1,000-page trigger.
+  const fill = async (s: ReturnType<typeof sqliteStorage>, n: number) => {
+    const results = await Promise.all(
+      Array.from({ length: n }, (_, i) => {
+        const key = `c${i}`;
+        const rows = Array.from({ length: 5 }, (_, j) => ({
+          ...row(`${key}:r${j}`),
+          conversationKey: key,
+          text: 'x'.repeat(400),
+        }));
+        return s.commit({ key, expectedVersion: 0, state: stateFor(key), events: [], outbox: rows });
+      }),
+    );
+    expect(results.every((r) => r.ok)).toBe(true);
+  };
+  const mainFileBytes = (path: string) => statSync(path).size;
+
+  it('a worker thread moves the log into the database file, off the event loop', async () => {
+    const path = join(dir, 'ckpt-background.db');
+    const s = sqliteStorage({ path, checkpointIntervalMs: 10 });
+    await fill(s, 200);
+    const deadline = Date.now() + 3000;
+    while (mainFileBytes(path) < 200_000 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(mainFileBytes(path)).toBeGreaterThan(200_000);
+    await s.close();
+    const again = sqliteStorage({ path });
+    expect((await again.getConversation('c199'))?.version).toBe(1);
+    expect(await again.listOutbox('c199')).toHaveLength(5);
+    await again.close();
+  });
+
+  it("'inline' leaves checkpoints to SQLite: the same rows stay in the log", async () => {
+    const path = join(dir, 'ckpt-inline.db');
+    const s = sqliteStorage({ path, checkpoint: 'inline' });
+    await fill(s, 200);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(mainFileBytes(path)).toBeLessThan(200_000);
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(200_000);
+    await s.close();
+  });
+
+  it('refuses a checkpoint interval that is not a positive number', () => {
+    expect(() => sqliteStorage({ path: join(dir, 'ckpt-bad.db'), checkpointIntervalMs: 0 })).toThrow(
+      /checkpointIntervalMs/,
+    );
   });
 });
