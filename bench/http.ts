@@ -48,6 +48,8 @@ export interface HttpSideResult {
   /** Non-2xx answers, errors and timeouts (should all be 0). */
   failures: number;
   requests: number;
+  /** The server process's CPU time (user + system, all its threads) per request, in microseconds. */
+  cpuUsPerRequest?: number;
 }
 
 /** What {@link runHttpBenchmark} measured. */
@@ -104,6 +106,9 @@ function serve(kind: string, dbPath: string): void {
   const server = createServer(kind === 'bare' ? bareListener : smsflowListener(dbPath));
   // A clean exit on SIGTERM, so `BENCH_CHILD_NODE_OPTIONS=--cpu-prof` can write its profile.
   process.once('SIGTERM', () => server.close(() => process.exit(0)));
+  // The parent asks for this process's CPU time around the measured run (CPU per request is steady even when
+  // other work shares the machine, unlike req/s).
+  process.on('message', () => process.send?.(process.cpuUsage()));
   server.listen(0, '127.0.0.1', () => {
     process.stdout.write(`PORT ${(server.address() as AddressInfo).port}\n`);
   });
@@ -125,7 +130,7 @@ async function startChild(
       dbPath,
     ],
     {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     },
   );
   const port = await new Promise<string>((resolve, reject) => {
@@ -138,6 +143,13 @@ async function startChild(
     child.once('exit', (code) => reject(new Error(`${kind} server exited early (code ${code})`)));
   });
   return { child, url: `http://127.0.0.1:${port}/webhooks/twilio` };
+}
+
+function cpuOf(child: ChildProcess): Promise<NodeJS.CpuUsage> {
+  return new Promise((resolve) => {
+    child.once('message', (usage) => resolve(usage as NodeJS.CpuUsage));
+    child.send('cpu');
+  });
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -227,7 +239,11 @@ export async function runHttpBenchmark(): Promise<HttpBenchResult> {
       try {
         // A short warm-up (JIT, SQLite page cache) on other message ids, then the measured run.
         await measure(kind, url, warmup, 1);
-        sides.push(await measure(kind, url, bodies)); // the same requests on both sides
+        const before = await cpuOf(child);
+        const side = await measure(kind, url, bodies); // the same requests on both sides
+        const used = await cpuOf(child);
+        side.cpuUsPerRequest = (used.user + used.system - before.user - before.system) / side.requests;
+        sides.push(side);
       } finally {
         await stopChild(child);
       }
@@ -242,7 +258,7 @@ export async function runHttpBenchmark(): Promise<HttpBenchResult> {
   const ratio = smsflow.rate / bare.rate;
   const ok = ratio >= 0.3 && smsflow.p99 <= 20 && smsflow.failures === 0;
   const row = (s: HttpSideResult) =>
-    `${s.name.padEnd(9)} ${s.rate.toFixed(0).padStart(8)} req/s   p50 ${String(s.p50).padStart(4)} ms   p99 ${String(s.p99).padStart(4)} ms   ${s.requests} requests, ${s.failures} failed`;
+    `${s.name.padEnd(9)} ${s.rate.toFixed(0).padStart(8)} req/s   p50 ${String(s.p50).padStart(4)} ms   p99 ${String(s.p99).padStart(4)} ms   ${s.requests} requests, ${s.failures} failed, server CPU ${(s.cpuUsPerRequest ?? 0).toFixed(0)} µs/request`;
   console.log(`Twilio inbound webhook, ${CONNECTIONS} connections, ${DURATION_S} s per side`);
   console.log(row(bare));
   console.log(row(smsflow));
