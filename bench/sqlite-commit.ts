@@ -80,8 +80,12 @@ async function measure(
       Array.from({ length: IN_FLIGHT }, async () => {
         for (let i = next++; i < step.length; i = next++) {
           const input = step[i]!;
-          await storage.getIdempotency(input.idempotency!.key);
-          await storage.getConversation(input.key);
+          // What the engine reads before a step: together where the adapter can.
+          if (storage.loadForStep) await storage.loadForStep(input.key, input.idempotency!.key);
+          else {
+            await storage.getIdempotency(input.idempotency!.key);
+            await storage.getConversation(input.key);
+          }
           const result = await storage.commit(input);
           if (!result.ok) throw new Error(`${name}: commit refused (${result.reason})`);
           n++;

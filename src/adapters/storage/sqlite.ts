@@ -14,7 +14,13 @@ import {
   toMs,
   validateCommitTimes,
 } from './memory.js';
-import type { CommitResult, OutboxMessage, StorageAdapter, StoredEvent } from './types.js';
+import type {
+  CommitResult,
+  OutboxMessage,
+  StorageAdapter,
+  StoredConversation,
+  StoredEvent,
+} from './types.js';
 
 /** Options of {@link sqliteStorage}. Give `path` or `database`. */
 export interface SqliteStorageOptions {
@@ -327,19 +333,25 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
       if (queue.length === 1) setImmediate(flushCommits);
     });
 
+  const readConversation = (key: string): StoredConversation | null => {
+    const row = q.getConv.get(key) as { version: number; state: string } | undefined;
+    return row ? { key, version: row.version, state: JSON.parse(row.state) as ConversationState } : null;
+  };
+  const readIdempotency = (key: string): Json | null => {
+    const done = q.getIdem.get(key) as { result: string } | undefined;
+    return done ? (JSON.parse(done.result) as Json) : null;
+  };
+
   return {
     name: 'sqlite',
-    getConversation: (key) =>
-      g('getConversation', () => {
-        const row = q.getConv.get(key) as { version: number; state: string } | undefined;
-        return row ? { key, version: row.version, state: JSON.parse(row.state) } : null;
-      }),
+    getConversation: (key) => g('getConversation', () => readConversation(key)),
+    loadForStep: (key, idempotencyKey) =>
+      g('loadForStep', () => ({
+        recorded: readIdempotency(idempotencyKey),
+        conversation: readConversation(key),
+      })),
     commit,
-    getIdempotency: (key) =>
-      g('getIdempotency', () => {
-        const done = q.getIdem.get(key) as { result: string } | undefined;
-        return done ? (JSON.parse(done.result) as Json) : null;
-      }),
+    getIdempotency: (key) => g('getIdempotency', () => readIdempotency(key)),
     claimOutbox: ({ owner, now, leaseMs, limit }) =>
       g('claimOutbox', () =>
         claimTx.immediate(owner, now, toMs(now, 'now', 'sqlite'), leaseMs, Math.max(0, limit)),
