@@ -70,10 +70,18 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * Loads better-sqlite3 only when the adapter is created, so `import 'smsflow'` works without it.
  * CJS builds have `require`; ESM builds derive one from this module's URL.
  */
-function loadDriver(): { Database: typeof BetterSqlite3; path: string } {
+function loadDriver(): { Database: typeof BetterSqlite3; path: string | null } {
   const req = typeof require === 'function' ? require : createRequire(import.meta.url);
   try {
-    return { Database: req('better-sqlite3') as typeof BetterSqlite3, path: req.resolve('better-sqlite3') };
+    const Database = req('better-sqlite3') as typeof BetterSqlite3;
+    // Where the checkpoint worker loads it from; a bundle that inlined the driver has no such path.
+    let path: string | null = null;
+    try {
+      path = req.resolve('better-sqlite3');
+    } catch {
+      path = null;
+    }
+    return { Database, path };
   } catch (cause) {
     throw new SmsflowError(
       'SMSFLOW_ERR_INVALID_CONFIG',
@@ -118,8 +126,9 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     // WAL lets readers run during a write; NORMAL sync is durable in WAL except on power loss (sqlite.org/wal.html).
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    if ((options.checkpoint ?? 'background') === 'background' && !db.memory) {
-      checkpointer = startCheckpointer(db, driver!.path, db.name, options.checkpointIntervalMs ?? 50);
+    // Without a driver path for the worker (a bundle), SQLite checkpoints inline as by default.
+    if ((options.checkpoint ?? 'background') === 'background' && !db.memory && driver?.path) {
+      checkpointer = startCheckpointer(db, driver.path, db.name, options.checkpointIntervalMs ?? 50);
     }
   }
   const t = (name: string) => `"${prefix}${name}"`;
