@@ -1,8 +1,8 @@
 // Job stores behind the in-process scheduler: memory (tests, single process) and SQLite (its own table in the
 // same database file as the conversations, so a restart reloads due jobs).
-import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SmsflowError } from '../core/errors.js';
+import { optionalRequire } from '../core/optional-require.js';
 import type { ScheduledJob } from './types.js';
 
 /** Where a stored job is in its life. */
@@ -178,7 +178,7 @@ interface JobRow {
 }
 
 function loadDriver(): typeof BetterSqlite3 {
-  const req = typeof require === 'function' ? require : createRequire(import.meta.url);
+  const req = optionalRequire();
   try {
     return req('better-sqlite3') as typeof BetterSqlite3;
   } catch (cause) {

@@ -1,4 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { distName, publicEntries } from '../../exports.config.js';
 import { exportsMap } from '../../scripts/sync-exports.js';
@@ -23,6 +27,44 @@ describe('package exports', () => {
           const file = `dist/${distName(subpath)}${ext}`;
           expect(existsSync(file), file).toBe(true);
         }
+      }
+    },
+  );
+
+  // A regression: the ESM build's `require` is tsup's stand-in, which threw "Dynamic require of
+  // better-sqlite3 is not supported", so `smsflow/sqlite` failed in every ESM host.
+  it.skipIf(!existsSync('dist'))(
+    'the built SQLite adapter and job store load their driver from ESM and CJS [skipped when dist/ is absent: run npm run build]',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'smsflow-dist-'));
+      try {
+        const script = (entry: string, load: string) => `
+          ${load}
+          const storage = sqliteStorage({ path: ${JSON.stringify(join(dir, `${entry}.db`))} });
+          const jobs = sqliteJobStore({ path: ${JSON.stringify(join(dir, `${entry}-jobs.db`))} });
+          const r = await storage.getConversation('k');
+          await storage.close();
+          console.log(JSON.stringify({ r, jobs: typeof jobs }));`;
+        const esm = script(
+          'esm',
+          `const { sqliteStorage } = await import(${JSON.stringify(resolve('dist/sqlite/index.js'))});
+           const { sqliteJobStore } = await import(${JSON.stringify(resolve('dist/proactive/index.js'))});`,
+        );
+        const cjs = `(async () => { ${script(
+          'cjs',
+          `const { sqliteStorage } = require(${JSON.stringify(resolve('dist/sqlite/index.cjs'))});
+           const { sqliteJobStore } = require(${JSON.stringify(resolve('dist/proactive/index.cjs'))});`,
+        )} })();`;
+        const run = promisify(execFile);
+        for (const [args, code] of [
+          [['--input-type=module', '-e'], esm],
+          [['--input-type=commonjs', '-e'], cjs],
+        ] as const) {
+          const { stdout } = await run(process.execPath, [...args, code], { cwd: dir });
+          expect(JSON.parse(stdout)).toEqual({ r: null, jobs: 'object' });
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     },
   );

@@ -1,9 +1,9 @@
 // SQLite storage adapter (better-sqlite3, loaded lazily). Schema and statements are inline SQL text; the row
 // logic is shared from ./memory.js.
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SmsflowError } from '../../core/errors.js';
+import { optionalRequire } from '../../core/optional-require.js';
 import type { ConversationState, Json } from '../../core/types.js';
 import {
   applyOutboxUpdate,
@@ -67,11 +67,11 @@ interface OutboxRowRecord {
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Loads better-sqlite3 only when the adapter is created, so `import 'smsflow'` works without it.
- * CJS builds have `require`; ESM builds derive one from this module's URL.
+ * Loads better-sqlite3 only when the adapter is created, so `import 'smsflow'` works without it; through
+ * {@link optionalRequire}, which works in the ESM and CJS builds alike.
  */
 function loadDriver(): { Database: typeof BetterSqlite3; path: string | null } {
-  const req = typeof require === 'function' ? require : createRequire(import.meta.url);
+  const req = optionalRequire();
   try {
     const Database = req('better-sqlite3') as typeof BetterSqlite3;
     // Where the checkpoint worker loads it from; a bundle that inlined the driver has no such path.
