@@ -86,7 +86,7 @@ function schemaSql(s: string, t: (name: string) => string): string {
 /**
  * The commit as one server-side function, so a commit is one round trip. Versioned by name (`commit_v1`): a
  * changed body gets a new name, so processes of the previous release keep calling the function they know
- * during a rolling deploy. `CREATE OR REPLACE` keeps `migrate()` idempotent. Order and semantics are those of
+ * during a rolling deploy; `migrate()` creates it only when missing. Order and semantics are those of
  * the former client-side transaction: the idempotency key is inserted first (a concurrent commit of the same
  * input waits on it, then reports `duplicate`), then the version compare-and-set; on a conflict the key just
  * inserted is deleted again, so the statement commits nothing visible (no error is raised: a raised error
@@ -265,7 +265,12 @@ export function postgresStorage(
         // Two processes starting together would race on CREATE ... IF NOT EXISTS (duplicate pg_type row).
         await c.query('SELECT pg_advisory_xact_lock(7265431, hashtext($1))', [schema]);
         await c.query(schemaSql(schema, t));
-        await c.query(commitFunctionSql(commitFn, t));
+        // Created only when missing, like the tables: a versioned name never changes its body, and an app role
+        // that does not own the function (migrations run by another role) could not replace it.
+        const exists = await c.query('SELECT to_regprocedure($1) IS NOT NULL AS found', [
+          `${commitFn}(text, integer, jsonb, timestamptz, jsonb, jsonb, text, jsonb)`,
+        ]);
+        if (!exists.rows[0]?.found) await c.query(commitFunctionSql(commitFn, t));
       },
       true,
     ).then(

@@ -74,13 +74,17 @@ describe.skipIf(!url)(`${skip ? `[because ${skip}] ` : ''}postgresStorage`, () =
   it('migrate() installs the commit function once per schema and prefix; running it again changes nothing', async () => {
     const schema = schemaName();
     const s = postgresStorage({ pool: getPool(), schema, tablePrefix: 'fn_', autoMigrate: false });
+    const fns = () =>
+      getPool().query(
+        `SELECT p.proname, p.xmin::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE n.nspname = $1`,
+        [schema],
+      );
     await s.migrate();
+    const installed = (await fns()).rows;
+    expect(installed).toEqual([{ proname: 'fn_commit_v1', xmin: expect.any(String) }]);
     await postgresStorage({ pool: getPool(), schema, tablePrefix: 'fn_' }).migrate();
-    const fns = await getPool().query(
-      `SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1`,
-      [schema],
-    );
-    expect(fns.rows).toEqual([{ proname: 'fn_commit_v1' }]);
+    expect((await fns()).rows).toEqual(installed); // not replaced: same catalog row version
     expect(await s.commit({ key: 'k', expectedVersion: 0, state, events: [], outbox: [] })).toEqual({
       ok: true,
       version: 1,
