@@ -15,7 +15,9 @@ console.log(
 );
 console.log('== replay of 100,000 recorded messages (target: under a minute)');
 await runReplayBenchmark();
-console.log('== SQLite adapter per message: reads + commit, 50 in flight (memory without copies is the baseline)');
+console.log(
+  '== SQLite adapter per message: reads + commit, 50 in flight (memory without copies is the baseline)',
+);
 await runSqliteCommitBenchmark();
 console.log('== engine.handleInbound per storage adapter (memory is the baseline)');
 await runEngineBenchmark();
