@@ -151,14 +151,18 @@ function jsonAnswer(status: number, body: object, headers: Record<string, string
   };
 }
 
-/** Writes an answer as it is: no web `Response` in between. */
+/**
+ * Writes an answer as it is: no web `Response` in between. The body goes to `end` as a string, so Node sends the
+ * head and the body as one chunk.
+ */
 function write(answer: WebhookAnswer, res: ServerResponse): void {
-  const body = answer.body === null ? null : Buffer.from(answer.body, 'utf8');
+  const body = answer.body ?? '';
   const headers: Record<string, string> = { ...answer.headers };
-  if (answer.status !== 204 && answer.status !== 304) headers['content-length'] = String(body?.length ?? 0);
+  if (answer.status !== 204 && answer.status !== 304)
+    headers['content-length'] = String(Buffer.byteLength(body));
   try {
     res.writeHead(answer.status, headers);
-    res.end(body ?? undefined);
+    res.end(body, 'utf8');
   } catch {
     // The client went away mid-response: nothing left to tell it.
     res.destroy();
