@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readNodeBody } from './read-body.js';
-import type { WebhookAnswer } from './responses.js';
+import { toResponse, type WebhookAnswer } from './responses.js';
 import { coreOf, type WebhookCore, type WebhookHandler } from './webhook-handler.js';
 import { type IncomingWebhook, queryPart } from './webhook-request.js';
 
@@ -60,23 +60,30 @@ const targetOf = (req: NodeRequest) => (req.originalUrl ?? req.url ?? '/').repla
 async function serveCore(core: WebhookCore, req: NodeRequest, res: ServerResponse): Promise<void> {
   const method = (req.method ?? 'GET').toUpperCase();
   let answer = precheck(method, req);
-  if (!answer) {
-    const headers: Record<string, string> = Object.create(null);
-    // Node lower-cases names and joins most repeated headers already; arrays (set-cookie) are joined here.
-    for (const name in req.headers) {
-      const value = req.headers[name];
-      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    }
-    const raw = isRawBody(req.body) ? req.body : undefined;
-    const incoming: IncomingWebhook = {
-      method,
-      query: queryPart(targetOf(req)),
-      headers,
-      readBody: (maxBytes) => readNodeBody(req, maxBytes, raw),
-    };
-    answer = await core(incoming); // never rejects
+  try {
+    answer ??= await core(incomingOf(method, req)); // the core itself never rejects
+  } catch {
+    // Only a request Node let through but this code cannot read lands here, as on the Request path.
+    answer = jsonAnswer(400, { error: 'invalid request' });
   }
   write(answer, res);
+}
+
+/** The handlers' view of Node's request, read as it is. */
+function incomingOf(method: string, req: NodeRequest): IncomingWebhook {
+  const headers: Record<string, string> = Object.create(null);
+  // Node lower-cases names and joins most repeated headers already; arrays (set-cookie) are joined here.
+  for (const name in req.headers) {
+    const value = req.headers[name];
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  const raw = isRawBody(req.body) ? req.body : undefined;
+  return {
+    method,
+    query: queryPart(targetOf(req)),
+    headers,
+    readBody: (maxBytes) => readNodeBody(req, maxBytes, raw),
+  };
 }
 
 async function serve(handler: WebhookHandler, req: NodeRequest, res: ServerResponse): Promise<void> {
@@ -85,7 +92,7 @@ async function serve(handler: WebhookHandler, req: NodeRequest, res: ServerRespo
     const method = (req.method ?? 'GET').toUpperCase();
     const early = precheck(method, req);
     if (early) {
-      response = new Response(early.body, { status: early.status, headers: early.headers });
+      response = toResponse(early);
     } else {
       const headers = new Headers();
       for (const [name, value] of Object.entries(req.headers)) {
@@ -101,8 +108,7 @@ async function serve(handler: WebhookHandler, req: NodeRequest, res: ServerRespo
     }
   } catch {
     // Only an unparseable URL or header can land here; the handlers themselves never throw.
-    const bad = jsonAnswer(400, { error: 'invalid request' });
-    response = new Response(bad.body, { status: bad.status, headers: bad.headers });
+    response = toResponse(jsonAnswer(400, { error: 'invalid request' }));
   }
   await send(response, res);
 }

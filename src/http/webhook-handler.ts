@@ -95,7 +95,16 @@ export function coreOf(handler: WebhookHandler): WebhookCore | undefined {
 }
 
 function handlerOf(core: WebhookCore): WebhookHandler {
-  const handler: WebhookHandler = async (request) => toResponse(await core(fromRequest(request)));
+  const handler: WebhookHandler = async (request) => {
+    let incoming: IncomingWebhook;
+    try {
+      incoming = fromRequest(request);
+    } catch {
+      // Not a Request at all (a host's mistake): answered, never thrown.
+      return toResponse(errorAnswer(400, 'invalid request'));
+    }
+    return toResponse(await core(incoming));
+  };
   Object.defineProperty(handler, webhookCore, { value: core });
   return handler;
 }

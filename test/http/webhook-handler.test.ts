@@ -79,6 +79,16 @@ describe('methods, sizes and content types', () => {
     });
   }
 
+  it('something that is not a Request → 400, never a rejection', async () => {
+    const { engine, handler } = setup();
+    for (const bad of [null, {}, { method: 'POST', url: 'x' }] as unknown as Request[]) {
+      const response = await handler(bad);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ error: 'invalid request' });
+    }
+    expect(engine.inbound).toHaveLength(0);
+  });
+
   it('a body over maxBodyBytes → 413 with the limit in the message (node:http)', async () => {
     const { engine, handler } = setup({ maxBodyBytes: 1024 });
     server.use(handler);
