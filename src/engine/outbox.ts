@@ -112,6 +112,31 @@ export function createDispatcher(options: DispatcherOptions) {
     logger.error({ outboxId: row.id, errorCode: result.errorCode, attempts }, 'send failed');
   }
 
+  /** Extends the lease of every row still in hand; a row whose lease another dispatcher took is logged. */
+  async function renew(ids: ReadonlySet<string>): Promise<void> {
+    const now = clock();
+    const leaseUntil = new Date(now.getTime() + leaseMs).toISOString();
+    await Promise.all(
+      [...ids].map(async (id) => {
+        try {
+          const held = await storage.updateOutbox(
+            id,
+            { status: 'sending', leaseOwner: owner, leaseUntil },
+            now.toISOString(),
+          );
+          // Finished meanwhile (no longer `sending`) is fine; still in hand but taken over is not.
+          if (!held && ids.has(id)) {
+            const row = await storage.getOutboxMessage(id);
+            if (row?.status === 'sending' && row.leaseOwner !== owner)
+              logger.warn({ outboxId: id }, 'lease lost to another dispatcher while sending');
+          }
+        } catch (error) {
+          logger.warn({ err: String(error), outboxId: id }, 'lease renewal failed');
+        }
+      }),
+    );
+  }
+
   async function runOnce(): Promise<number> {
     let handled = 0;
     for (;;) {
@@ -122,13 +147,22 @@ export function createDispatcher(options: DispatcherOptions) {
         limit: batchSize,
       });
       if (rows.length === 0) return handled;
-      await Promise.all(
-        rows.map((row) =>
-          sendOne(row).catch((error) =>
-            logger.error({ err: String(error), outboxId: row.id }, 'dispatch failed'),
+      // The lease is renewed while rows are in hand (a pacer can hold a send for many seconds; a slow provider
+      // or storage adds more), so only a dead dispatcher's rows are ever claimed again.
+      const inHand = new Set(rows.map((row) => row.id));
+      const heartbeat = setInterval(() => void renew(inHand), Math.max(50, Math.floor(leaseMs / 3)));
+      heartbeat.unref?.();
+      try {
+        await Promise.all(
+          rows.map((row) =>
+            sendOne(row)
+              .catch((error) => logger.error({ err: String(error), outboxId: row.id }, 'dispatch failed'))
+              .finally(() => inHand.delete(row.id)),
           ),
-        ),
-      );
+        );
+      } finally {
+        clearInterval(heartbeat);
+      }
       handled += rows.length;
       if (rows.length < batchSize) return handled;
     }

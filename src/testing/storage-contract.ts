@@ -344,6 +344,27 @@ export function storageContract(options: StorageContractOptions): void {
       expect(await s.updateOutbox('m', { status: 'sent', leaseOwner: 'w2' }, at(4))).toBe(false);
     });
 
+    test('the lease holder renews its lease with updateOutbox({ leaseUntil }); nobody claims the row before then', async () => {
+      await commit({ expectedVersion: 0, outbox: [outboxFixture(key, 'm', at(1))] });
+      await s.claimOutbox({ owner: 'w1', now: at(1), leaseMs: 60_000, limit: 5 }); // the lease ends at(2)
+      expect(
+        await s.updateOutbox('m', { status: 'sending', leaseOwner: 'w1', leaseUntil: at(5) }, at(1.5)),
+      ).toBe(true);
+      expect(await s.getOutboxMessage('m')).toMatchObject({
+        status: 'sending',
+        leaseOwner: 'w1',
+        leaseUntil: at(5),
+      });
+      // Past the first lease but inside the renewed one: not claimable.
+      expect(await s.claimOutbox({ owner: 'w2', now: at(3), leaseMs: 60_000, limit: 5 })).toEqual([]);
+      // Nobody else can renew it.
+      expect(
+        await s.updateOutbox('m', { status: 'sending', leaseOwner: 'w2', leaseUntil: at(9) }, at(3)),
+      ).toBe(false);
+      const [again] = await s.claimOutbox({ owner: 'w2', now: at(5), leaseMs: 60_000, limit: 5 });
+      expect(again).toMatchObject({ id: 'm', leaseOwner: 'w2', leaseUntil: at(6) });
+    });
+
     test('parallel claimOutbox calls never return the same row twice', async () => {
       const rows = Array.from({ length: 24 }, (_, i) =>
         outboxFixture(key, `r${String(i).padStart(2, '0')}`, at(i / 10)),

@@ -184,6 +184,30 @@ describe('engine: inbound', () => {
 });
 
 describe('engine: outbox', () => {
+  it('renews the lease while a send is in hand: a slow send is never claimed and sent again by another dispatcher', async () => {
+    const storage = memoryStorage();
+    const slow = fakeChannel('sms');
+    const send = slow.send.bind(slow);
+    slow.send = async (request) => {
+      await new Promise((r) => setTimeout(r, 1500)); // a pacer or a slow provider: over twice the lease
+      return send(request);
+    };
+    const fast = fakeChannel('sms');
+    // Real clocks: the lease (600 ms) runs out in real time while the first dispatcher's send is in hand.
+    const first = createEngine({ bot, storage, channels: { sms: slow }, outbox: { leaseMs: 600 } });
+    const second = createEngine({ bot, storage, channels: { sms: fast }, outbox: { leaseMs: 600 } });
+    await first.handleInbound({ ...inbound('1', 'book'), receivedAt: new Date().toISOString() });
+    const sending = first.dispatchOutbox();
+    for (let i = 0; i < 12; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      await second.dispatchOutbox();
+    }
+    await sending;
+    expect(slow.sent).toHaveLength(1);
+    expect(fast.sent).toHaveLength(0);
+    expect((await storage.listOutbox(KEY)).map((r) => [r.status, r.attempts])).toEqual([['queued', 1]]);
+  });
+
   it('re-checks consent at send time: an opt-out between step and send cancels the send', async () => {
     const { engine, sms, storage } = setup();
     await engine.handleInbound(inbound('1', 'book'));

@@ -113,6 +113,7 @@ export function applyOutboxUpdate(
   if (update.nextAttemptAt !== undefined) next.nextAttemptAt = update.nextAttemptAt;
   if (update.providerMessageId !== undefined) next.providerMessageId = update.providerMessageId;
   if (update.errorCode !== undefined) next.errorCode = update.errorCode;
+  if (update.leaseUntil !== undefined && next.status === 'sending') next.leaseUntil = update.leaseUntil;
   return next;
 }
 

@@ -119,6 +119,8 @@ export interface OutboxUpdate {
   errorCode?: string;
   /** Only apply when this owner still holds the lease. */
   leaseOwner?: string;
+  /** A new end of the lease (ISO): the holder renews it while a send is still in its hands. */
+  leaseUntil?: string;
 }
 
 /**
