@@ -1,4 +1,5 @@
 import type { ActionContext, Actions } from '../adapters/actions/types.js';
+import type { StoredEvent } from '../adapters/storage/types.js';
 import type { Effect, Json } from '../core/types.js';
 
 /** The outcome of running one effect, fed back to the conversation as an `effect.result` event. */
@@ -92,4 +93,44 @@ function need<T>(adapter: T | undefined, kind: string): T {
 
 function ok(value: object): EffectOutcome {
   return { ok: true, data: JSON.parse(JSON.stringify(value)) as { [k: string]: Json } };
+}
+
+/** Effects whose result a flow waits for (a calendar check, a booking, a lead saved, a payment link). */
+const AWAITED = /^(calendar\.(check|book|reschedule|cancel)|crm\.upsertLead|payments\.(createLink|cancel))$/;
+
+/** The input an event came from: event ids are `<input id>:t<n>`. */
+const inputOf = (eventId: string) => eventId.replace(/:t\d+$/, '');
+
+/**
+ * The awaited effects of one thread's transcript whose result was never recorded, asked at or before
+ * `cutoffMs`, and after which the flow did not move on (no transition from a later input).
+ *
+ * @example
+ * lostEffects(await storage.listEvents(key, { threadId }), Date.now() - 60_000) // [{ id: 'SM1:e0', type: 'calendar.check', … }]
+ */
+export function lostEffects(events: readonly StoredEvent[], cutoffMs: number): Effect[] {
+  const resolved = new Set<string>();
+  for (const e of events) {
+    const result = e.data.data as { effectId?: unknown } | null | undefined;
+    if (e.type === 'event' && e.data.type === 'effect.result' && typeof result?.effectId === 'string')
+      resolved.add(result.effectId);
+  }
+  const lost: Effect[] = [];
+  events.forEach((e, i) => {
+    if (e.type !== 'effect') return;
+    const id = String(e.data.effectId ?? '');
+    const type = String(e.data.type ?? '');
+    if (!AWAITED.test(type) || resolved.has(id) || !(Date.parse(e.at) <= cutoffMs)) return;
+    const input = inputOf(e.id);
+    if (events.slice(i + 1).some((later) => later.type === 'transition' && inputOf(later.id) !== input))
+      return;
+    const payload = e.data.payload;
+    lost.push({
+      id,
+      type,
+      threadId: e.threadId,
+      payload: payload && typeof payload === 'object' && !Array.isArray(payload) ? payload : {},
+    });
+  });
+  return lost;
 }

@@ -17,7 +17,7 @@ import type {
   OutboundReply,
   StepResult,
 } from '../core/types.js';
-import { runEffect } from './effects.js';
+import { lostEffects, runEffect } from './effects.js';
 import { createDispatcher } from './outbox.js';
 import { maskPhone, redactCardNumbers } from './redact.js';
 import { answerStaffCommand, type PauseSwitch, parseStaffCommand } from './staff.js';
@@ -58,6 +58,7 @@ export function createEngine(options: EngineOptions): Engine {
       .filter((n): n is string => n !== null),
   );
   const pause: PauseSwitch = { paused: false };
+  let recovery: NodeJS.Timeout | null = null;
 
   const emit = (change: EngineChange) => {
     for (const l of listeners) {
@@ -307,7 +308,7 @@ export function createEngine(options: EngineOptions): Engine {
       );
       logger.info(
         {
-          conversation: `${channel}:${maskPhone(key.slice(channel.length + 1))}`,
+          conversation: maskedKey(key),
           messageId: input.id,
           duplicate: applied.duplicate,
           replies: applied.replies.length,
@@ -436,10 +437,48 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     dispatchOutbox: () => dispatcher.runOnce(),
-    start: (startOptions) => dispatcher.start(startOptions?.intervalMs ?? 1000),
+    start(startOptions) {
+      dispatcher.start(startOptions?.intervalMs ?? 1000);
+      if (recovery) return;
+      // Effects lost in a crash: once now, then every minute (another process may have died meanwhile).
+      const sweep = () =>
+        track(
+          engine
+            .recoverEffects()
+            .catch((error) => logger.error({ err: String(error) }, 'effect recovery failed')),
+        );
+      sweep();
+      recovery = setInterval(sweep, RECOVERY_EVERY_MS);
+      recovery.unref?.();
+    },
     async stop() {
+      if (recovery) clearInterval(recovery);
+      recovery = null;
       await dispatcher.stop();
       await Promise.allSettled([...background]);
+    },
+    async recoverEffects(recoverOptions = {}) {
+      const now = clock().getTime();
+      const conversations = await storage.listConversations({
+        updatedAfter: new Date(now - (recoverOptions.lookbackMs ?? 86_400_000)).toISOString(),
+        limit: recoverOptions.limit ?? 1000,
+      });
+      let ran = 0;
+      for (const { key, state } of conversations) {
+        // A person has the thread, or the contact opted out: nothing is done on the bot's behalf.
+        if (state.thread.handoff.status !== 'bot' || state.consent.status === 'opted_out') continue;
+        const events = await storage.listEvents(key, { threadId: state.thread.id });
+        const lost = lostEffects(events, now - (recoverOptions.olderThanMs ?? 60_000));
+        if (lost.length === 0) continue;
+        logger.warn(
+          { conversation: maskedKey(key), effects: lost.map((e) => e.type) },
+          'running again effects whose result was never recorded',
+        );
+        // The same effect ids: adapters dedupe on them, and a result recorded meanwhile makes this one a duplicate.
+        await runEffects(key, lost, null);
+        ran += lost.length;
+      }
+      return ran;
     },
     async purgeOlderThan(days) {
       return storage.purge(new Date(clock().getTime() - days * 86_400_000).toISOString());
@@ -462,6 +501,13 @@ interface Collector {
 }
 
 const HOLD_MARGIN_MS = 5_000;
+const RECOVERY_EVERY_MS = 60_000;
+
+/** `sms:+14155550100` → `sms:` and the masked number, for logs. */
+function maskedKey(key: string): string {
+  const at = key.indexOf(':');
+  return `${key.slice(0, at + 1)}${maskPhone(key.slice(at + 1))}`;
+}
 
 function replyOf(row: OutboxMessage): OutboundReply {
   return {

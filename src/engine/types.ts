@@ -123,10 +123,27 @@ export interface Engine {
   start(options?: { intervalMs?: number }): void;
   /** Stops the loop and waits for in-flight work. */
   stop(): Promise<void>;
+  /**
+   * Runs again, with the same effect ids, the effects a flow is still waiting for whose result was never
+   * recorded (the process running them died): calendar, CRM and payment actions asked at least `olderThanMs`
+   * ago, in conversations active within `lookbackMs`, still with the bot and not opted out, where the flow has not
+   * moved on since. `start()` runs it at start and every minute. Returns how many effects it ran.
+   */
+  recoverEffects(options?: RecoverEffectsOptions): Promise<number>;
   /** Deletes transcripts older than `days`. */
   purgeOlderThan(days: number): Promise<number>;
   /** Subscribes to engine activity (committed conversations, status updates) for live dashboards. */
   onChange(listener: (change: EngineChange) => void): () => void;
+}
+
+/** Options of {@link Engine.recoverEffects}. */
+export interface RecoverEffectsOptions {
+  /** Only effects asked at least this long ago (longer than any action takes). @default 60000 */
+  olderThanMs?: number;
+  /** Only conversations active within this window. @default 86400000 (a day) */
+  lookbackMs?: number;
+  /** At most this many conversations per pass, most recent first. @default 1000 */
+  limit?: number;
 }
 
 /** What changed, for live updates. */

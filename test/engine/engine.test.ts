@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CalendarAdapter } from '../../src/adapters/actions/types.js';
 import { memoryStorage } from '../../src/adapters/storage/memory.js';
 import { isSmsflowError } from '../../src/core/errors.js';
+import { lostEffects } from '../../src/engine/effects.js';
 import { createEngine } from '../../src/engine/engine.js';
 import { fakeChannel } from '../support/fake-channel.js';
 import { salonBot } from '../support/salon.js';
@@ -377,5 +378,108 @@ describe('engine: opt-out while a send is unconfirmed', () => {
       errorCode: 'unconfirmed',
     });
     expect(sms.sent.map((s) => s.text)).toEqual([expect.stringMatching(/unsubscribed/)]);
+  });
+});
+
+describe('engine: effects lost in a crash', () => {
+  /** A conversation waiting in `checking` whose calendar check died with its process (it never answers). */
+  async function lostCheck() {
+    clockMs = Date.parse('2026-11-24T17:00:00Z'); // a Tuesday morning in the salon's zone: "tomorrow 3pm" is open
+    const storage = memoryStorage();
+    const died = createEngine({
+      bot,
+      storage,
+      clock,
+      actions: { calendar: calendar({ check: () => new Promise(() => {}) }) },
+    });
+    for (const [i, text] of ['book', '1', 'tomorrow 3pm'].entries())
+      await died.handleInbound(inbound(`c${i}`, text));
+    expect((await storage.getConversation(KEY))?.state.thread.machine.value).toBe('checking');
+    const checks: string[] = [];
+    const restarted = createEngine({
+      bot,
+      storage,
+      clock,
+      actions: {
+        calendar: calendar({
+          check: async (_req, ctx) => {
+            checks.push(ctx.effectId);
+            return { available: true };
+          },
+        }),
+      },
+    });
+    return { storage, restarted, checks };
+  }
+
+  it('runs the check again with the same effect id; the conversation goes on and is not stuck', async () => {
+    const { storage, restarted, checks } = await lostCheck();
+    // Still inside the window an action may take: left alone.
+    expect(await restarted.recoverEffects()).toBe(0);
+    clockMs += 2 * 60_000;
+    // The customer wrote meanwhile ("hello?"): the flow is still waiting, so the check is still owed.
+    await restarted.handleInbound(inbound('c3', 'hello?'));
+    expect(await restarted.recoverEffects()).toBe(1);
+    expect(checks).toEqual(['c2:e0']);
+    const state = (await storage.getConversation(KEY))!.state;
+    expect(state.thread.machine.value).toBe('confirm');
+    const answer = (await storage.listOutbox(KEY)).find((r) => r.id.startsWith('c2:e0:result'));
+    expect(answer?.text).toMatch(/Reply YES to book/);
+    // Recorded now: a second pass has nothing to do.
+    expect(await restarted.recoverEffects()).toBe(0);
+  });
+
+  it('leaves the effect alone when a person has the thread or the contact opted out', async () => {
+    const taken = await lostCheck();
+    await taken.restarted.takeThread(KEY, 'ana');
+    clockMs += 2 * 60_000;
+    expect(await taken.restarted.recoverEffects()).toBe(0);
+    const stopped = await lostCheck();
+    await stopped.restarted.handleInbound(inbound('c9', 'STOP'));
+    clockMs += 2 * 60_000;
+    expect(await stopped.restarted.recoverEffects()).toBe(0);
+    expect([...taken.checks, ...stopped.checks]).toEqual([]);
+  });
+
+  it('lostEffects: only awaited effects without a result, old enough, after which the flow did not move on', () => {
+    const ev = (
+      id: string,
+      type: string,
+      data: Record<string, unknown>,
+      at = '2026-01-01T00:00:00.000Z',
+    ) => ({
+      id,
+      threadId: 't',
+      at,
+      type,
+      data: data as never,
+      conversationKey: KEY,
+      seq: 0,
+    });
+    const effect = (input: string, type: string, at?: string) =>
+      ev(`${input}:t1`, 'effect', { effectId: `${input}:e0`, type, payload: { service: 'cut' } }, at);
+    const cutoff = Date.parse('2026-01-01T00:01:00.000Z');
+    const events = [
+      effect('a', 'calendar.check'), // answered below
+      ev('a:e0:result:t0', 'event', { type: 'effect.result', data: { effectId: 'a:e0' } }),
+      effect('b', 'notify.team'), // nobody waits for it
+      effect('c', 'calendar.book'), // the flow moved on after it (a transition from a later input)
+      ev('c:t2', 'transition', { to: 'booking' }), // the same input's own transition does not count
+      ev('d:t1', 'transition', { to: 'askTime' }),
+      effect('e', 'crm.upsertLead'), // lost: owed
+      effect('f', 'payments.createLink', '2026-01-01T00:05:00.000Z'), // too recent
+    ];
+    expect(lostEffects(events, cutoff)).toEqual([
+      { id: 'e:e0', type: 'crm.upsertLead', threadId: 't', payload: { service: 'cut' } },
+    ]);
+  });
+
+  it('start() runs the recovery, and stop() ends it', async () => {
+    const { storage, restarted, checks } = await lostCheck();
+    clockMs += 2 * 60_000;
+    restarted.start({ intervalMs: 60_000 });
+    await restarted.stop(); // waits for the pass start() began
+    expect(checks).toEqual(['c2:e0']);
+    expect((await storage.getConversation(KEY))?.state.thread.machine.value).toBe('confirm');
   });
 });
