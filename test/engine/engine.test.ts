@@ -190,17 +190,17 @@ describe('engine: outbox', () => {
     const slow = fakeChannel('sms');
     const send = slow.send.bind(slow);
     slow.send = async (request) => {
-      await new Promise((r) => setTimeout(r, 1500)); // a pacer or a slow provider: over twice the lease
+      await new Promise((r) => setTimeout(r, 2500)); // a pacer or a slow provider: over twice the lease
       return send(request);
     };
     const fast = fakeChannel('sms');
-    // Real clocks: the lease (600 ms) runs out in real time while the first dispatcher's send is in hand.
-    const first = createEngine({ bot, storage, channels: { sms: slow }, outbox: { leaseMs: 600 } });
-    const second = createEngine({ bot, storage, channels: { sms: fast }, outbox: { leaseMs: 600 } });
+    // Real clocks: the lease (1 s) runs out in real time while the first dispatcher's send is in hand.
+    const first = createEngine({ bot, storage, channels: { sms: slow }, outbox: { leaseMs: 1000 } });
+    const second = createEngine({ bot, storage, channels: { sms: fast }, outbox: { leaseMs: 1000 } });
     await first.handleInbound({ ...inbound('1', 'book'), receivedAt: new Date().toISOString() });
     const sending = first.dispatchOutbox();
-    for (let i = 0; i < 12; i++) {
-      await new Promise((r) => setTimeout(r, 150));
+    for (let i = 0; i < 16; i++) {
+      await new Promise((r) => setTimeout(r, 180));
       await second.dispatchOutbox();
     }
     await sending;
