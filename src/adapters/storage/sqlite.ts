@@ -119,10 +119,9 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
   const owned = options.database === undefined;
   const driver = owned ? loadDriver() : null;
   const db = options.database ?? new driver!.Database(options.path as string);
-  const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
   let checkpointer: Worker | null = null;
   if (owned) {
-    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
     // WAL lets readers run during a write; NORMAL sync is durable in WAL except on power loss (sqlite.org/wal.html).
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
