@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SmsflowError } from '../../core/errors.js';
 import { optionalRequire } from '../../core/optional-require.js';
-import type { ConversationState, Json } from '../../core/types.js';
+import type { ConversationState, Json, TranscriptEvent } from '../../core/types.js';
 import {
   applyOutboxUpdate,
   applyStatus,
@@ -163,6 +163,11 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     insertEvent: db.prepare(
       `INSERT INTO ${t('events')} (conversation_key, thread_id, at_ms, event) VALUES (?, ?, ?, ?)`,
     ),
+    insertEventAt: db.prepare(
+      `INSERT INTO ${t('events')} (seq, conversation_key, thread_id, at_ms, event) VALUES (?, ?, ?, ?, ?)`,
+    ),
+    // The largest seq ever used (AUTOINCREMENT keeps it here even after the newest rows are purged).
+    lastSeq: db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = '${prefix}events'`),
     listEvents: db.prepare(
       `SELECT seq, event FROM ${t('events')} WHERE conversation_key = ? AND (? IS NULL OR thread_id = ?) ORDER BY seq`,
     ),
@@ -184,11 +189,50 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     ),
     getIdem: db.prepare(`SELECT result FROM ${t('idempotency')} WHERE key = ?`),
     insertIdem: db.prepare(`INSERT INTO ${t('idempotency')} (key, result, at_ms) VALUES (?, ?, ?)`),
+    // Events, not rows: a row holding several events (a JSON array) counts as that many.
+    countOldEvents: db.prepare(
+      `SELECT coalesce(sum(CASE WHEN substr(event, 1, 1) = '[' THEN json_array_length(event) ELSE 1 END), 0) AS n
+       FROM ${t('events')} WHERE at_ms < ?`,
+    ),
     purgeEvents: db.prepare(`DELETE FROM ${t('events')} WHERE at_ms < ?`),
     purgeIdem: db.prepare(`DELETE FROM ${t('idempotency')} WHERE at_ms < ?`),
     purgeOutbox: db.prepare(
       `DELETE FROM ${t('outbox')} WHERE updated_ms < ? AND status IN (${FINISHED_OUTBOX_STATUSES.map(() => '?').join(', ')})`,
     ),
+  };
+
+  // Transcript rows: the events of one commit that share a thread are one row, a JSON array (one insert and
+  // one set of index entries instead of one per event: most of a message's storage cost was here). Each event
+  // still has its own seq: a row of n events takes the n numbers up to its own seq, reserved by inserting the
+  // row with an explicit seq past the last one ever used (AUTOINCREMENT then carries on after it). A single
+  // event is stored as an object, as rows written before this were; readers take both.
+  const insertEvents = (key: string, events: readonly TranscriptEvent[]) => {
+    for (let start = 0; start < events.length; ) {
+      const threadId = events[start]!.threadId;
+      let end = start + 1;
+      while (end < events.length && events[end]!.threadId === threadId) end++;
+      const run = events.slice(start, end);
+      let atMs = Date.parse(run[0]!.at);
+      for (const e of run) atMs = Math.max(atMs, Date.parse(e.at)); // purged only once its newest event is old
+      if (run.length === 1) q.insertEvent.run(key, threadId, atMs, JSON.stringify(run[0]));
+      else {
+        const last = (q.lastSeq.get() as { seq: number } | undefined)?.seq ?? 0;
+        q.insertEventAt.run(last + run.length, key, threadId, atMs, JSON.stringify(run));
+      }
+      start = end;
+    }
+  };
+  const eventsOf = (key: string, rows: { seq: number; event: string }[]): StoredEvent[] => {
+    const out: StoredEvent[] = [];
+    for (const r of rows) {
+      const parsed = JSON.parse(r.event) as TranscriptEvent | TranscriptEvent[];
+      if (!Array.isArray(parsed)) out.push({ ...parsed, conversationKey: key, seq: r.seq });
+      else {
+        const first = r.seq - parsed.length + 1;
+        for (const [i, e] of parsed.entries()) out.push({ ...e, conversationKey: key, seq: first + i });
+      }
+    }
+    return out;
   };
 
   const params = (row: OutboxMessage) => ({
@@ -220,8 +264,7 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     } else if (q.updateConv.run(state, updatedMs, input.key, input.expectedVersion).changes === 0) {
       return { ok: false, reason: 'conflict' };
     }
-    for (const e of input.events)
-      q.insertEvent.run(input.key, e.threadId, Date.parse(e.at), JSON.stringify(e));
+    insertEvents(input.key, input.events);
     for (const row of input.outbox) q.insertOutbox.run(params(row));
     if (input.idempotency)
       q.insertIdem.run(input.idempotency.key, JSON.stringify(input.idempotency.result), updatedMs);
@@ -261,7 +304,8 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     },
   );
   const purgeTx = db.transaction((beforeMs: number) => {
-    const deleted = q.purgeEvents.run(beforeMs).changes;
+    const deleted = (q.countOldEvents.get(beforeMs) as { n: number }).n;
+    q.purgeEvents.run(beforeMs);
     q.purgeIdem.run(beforeMs);
     q.purgeOutbox.run(beforeMs, ...FINISHED_OUTBOX_STATUSES);
     return deleted;
@@ -378,9 +422,7 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     listEvents: (key, opts = {}) =>
       g('listEvents', () => {
         const thread = opts.threadId ?? null;
-        return (q.listEvents.all(key, thread, thread) as { seq: number; event: string }[]).map(
-          (r): StoredEvent => ({ ...JSON.parse(r.event), conversationKey: key, seq: r.seq }),
-        );
+        return eventsOf(key, q.listEvents.all(key, thread, thread) as { seq: number; event: string }[]);
       }),
     listConversations: (opts = {}) =>
       g('listConversations', () => {

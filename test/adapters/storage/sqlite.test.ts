@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sqliteStorage } from '../../../src/adapters/storage/sqlite.js';
 import { storageContract } from '../../../src/testing/storage-contract.js';
-import { row, stateFor } from './support.js';
+import { row, stateFor, T } from './support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smsflow-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,6 +82,63 @@ describe('sqliteStorage', () => {
     const ids = outs.flatMap((o) => JSON.parse(o.stdout) as string[]);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.sort()).toEqual(rows.map((r) => r.id).sort());
+  });
+});
+
+describe('sqliteStorage transcript rows', () => {
+  const ev = (id: string, threadId: string, at: string) =>
+    ({ id, threadId, at, type: 'inbound', data: { text: id } }) as const;
+
+  it("stores a commit's events of one thread as one row, reads rows written one event each, and keeps every seq unique and ordered", async () => {
+    const path = join(dir, 'rows.db');
+    const s = sqliteStorage({ path });
+    // An older release wrote one row per event: such a row, then new commits after it.
+    await s.commit({ key: 'k', expectedVersion: 0, state: stateFor('k'), events: [], outbox: [] });
+    const raw = new Database(path);
+    raw
+      .prepare('INSERT INTO smsflow_events (conversation_key, thread_id, at_ms, event) VALUES (?, ?, ?, ?)')
+      .run('k', 't', Date.parse(T), JSON.stringify(ev('legacy', 't', T)));
+    const later = '2026-01-01T00:05:00.000Z';
+    await s.commit({
+      key: 'k',
+      expectedVersion: 1,
+      state: stateFor('k'),
+      // Two threads in one commit (a thread ending and the next starting): one row per run of a thread.
+      events: [ev('a0', 't', T), ev('a1', 't', later), ev('b0', 't2', later), ev('b1', 't2', later)],
+      outbox: [],
+    });
+    await s.commit({
+      key: 'k',
+      expectedVersion: 2,
+      state: stateFor('k'),
+      events: [ev('c0', 't2', later)],
+      outbox: [],
+    });
+    expect(raw.prepare('SELECT count(*) AS n FROM smsflow_events').get()).toEqual({ n: 4 });
+    const all = await s.listEvents('k');
+    expect(all.map((e) => e.id)).toEqual(['legacy', 'a0', 'a1', 'b0', 'b1', 'c0']);
+    expect(all[1]).toEqual({ ...ev('a0', 't', T), conversationKey: 'k', seq: all[1]!.seq });
+    const seqs = all.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect((await s.listEvents('k', { threadId: 't2' })).map((e) => e.id)).toEqual(['b0', 'b1', 'c0']);
+    // Purge counts events, not rows; a row goes only once its newest event is old ('a0' waits for 'a1').
+    expect(await s.purge('2026-01-01T00:01:00.000Z')).toBe(1);
+    expect((await s.listEvents('k')).map((e) => e.id)).toEqual(['a0', 'a1', 'b0', 'b1', 'c0']);
+    expect(await s.purge('2026-01-01T01:00:00.000Z')).toBe(5);
+    // With every row gone, new events still number after every seq ever given out.
+    await s.commit({
+      key: 'k',
+      expectedVersion: 3,
+      state: stateFor('k'),
+      events: [ev('d0', 't2', later), ev('d1', 't2', later)],
+      outbox: [],
+    });
+    const after = await s.listEvents('k');
+    expect(after.map((e) => e.id)).toEqual(['d0', 'd1']);
+    expect(after[0]!.seq).toBeGreaterThan(Math.max(...seqs));
+    raw.close();
+    await s.close();
   });
 });
 
