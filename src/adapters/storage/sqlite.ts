@@ -485,8 +485,14 @@ function startCheckpointer(
       `[sqlite] checkpointIntervalMs must be a positive number of milliseconds, received ${JSON.stringify(intervalMs)}.`,
     );
   }
+  // The host's `--input-type=module` (as in `node --input-type=module -e …`) stays out of the thread's flags:
+  // it would make this CommonJS text an ES module, where `require` is missing and the thread dies at once.
+  const execArgv = process.execArgv.filter(
+    (arg, i, all) => !arg.startsWith('--input-type') && all[i - 1] !== '--input-type',
+  );
   const worker = new Worker(CHECKPOINTER_SOURCE, {
     eval: true,
+    execArgv,
     workerData: { driver, file, intervalMs: Math.trunc(intervalMs) },
   });
   // It must not keep the host alive, and if it ever fails, SQLite checkpoints inline again as by default.
@@ -501,7 +507,9 @@ function startCheckpointer(
 }
 
 async function stopCheckpointer(worker: Worker): Promise<void> {
+  if (worker.threadId === -1) return; // it has exited already (and inline checkpoints took over)
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.ref(); // close() is awaited: the process must stay up until the thread has gone
   worker.postMessage('close');
   // A worker that hangs must not hang close(): a second later it is stopped.
   const timer = setTimeout(() => void worker.terminate(), 1000);

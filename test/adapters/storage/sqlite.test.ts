@@ -260,6 +260,34 @@ describe('sqliteStorage checkpoints', () => {
     await s.close();
   });
 
+  it('the worker runs in a host started as an ES module from the command line (--input-type=module), and close() returns', async () => {
+    // That flag used to reach the thread and make its CommonJS text an ES module: the thread died at once, and
+    // close() then waited on a thread that was gone until the process quit with an unsettled await (exit 13).
+    const path = join(dir, 'ckpt-esm-host.db');
+    const adapter = fileURLToPath(new URL('../../../src/adapters/storage/sqlite.ts', import.meta.url));
+    const script = `
+      import { statSync } from 'node:fs';
+      const { sqliteStorage } = await import(${JSON.stringify(adapter)});
+      const s = sqliteStorage({ path: ${JSON.stringify(path)}, checkpointIntervalMs: 10 });
+      const text = 'x'.repeat(400);
+      const state = ${JSON.stringify(stateFor('k'))};
+      const rows = Array.from({ length: 500 }, (_, i) => ({ ...${JSON.stringify(row('r'))}, id: 'r' + i, text }));
+      await s.commit({ key: 'k', expectedVersion: 0, state, events: [], outbox: rows });
+      const deadline = Date.now() + 3000;
+      while (statSync(${JSON.stringify(path)}).size < 200000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const bytes = statSync(${JSON.stringify(path)}).size;
+      await s.close();
+      console.log(JSON.stringify({ bytes }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      script,
+    ]);
+    expect(JSON.parse(stdout).bytes).toBeGreaterThan(200_000);
+  });
+
   it('refuses a checkpoint interval that is not a positive number', () => {
     expect(() => sqliteStorage({ path: join(dir, 'ckpt-bad.db'), checkpointIntervalMs: 0 })).toThrow(
       /checkpointIntervalMs/,
