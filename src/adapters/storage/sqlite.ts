@@ -54,6 +54,13 @@ export interface SqliteStorageOptions {
    */
   checkpoint?: 'background' | 'inline';
   /**
+   * How many conversations the adapter keeps in memory after committing them, so the engine's next step on
+   * one skips reading and parsing it. Only for a file the adapter opens; dropped whenever another connection
+   * (another process) writes the file. `0` turns it off. Each entry is one conversation's state (a few KB).
+   * @default 5000
+   */
+  stateCacheSize?: number;
+  /**
    * How often the background checkpoint runs, in milliseconds.
    * @default 50
    */
@@ -187,6 +194,8 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     due: db.prepare(
       `SELECT row FROM ${t('outbox')} WHERE due_ms IS NOT NULL AND due_ms <= ? ORDER BY created_ms, id LIMIT ?`,
     ),
+    // Changes when another connection commits to the file (sqlite.org/pragma.html#pragma_data_version).
+    dataVersion: db.prepare('PRAGMA data_version').pluck(),
     getIdem: db.prepare(`SELECT result FROM ${t('idempotency')} WHERE key = ?`),
     insertIdem: db.prepare(`INSERT INTO ${t('idempotency')} (key, result, at_ms) VALUES (?, ?, ?)`),
     // Events, not rows: a row holding several events (a JSON array) counts as that many.
@@ -381,9 +390,47 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
         reject(error);
         return;
       }
-      queue.push({ input, updatedMs, resolve, reject });
+      queue.push({
+        input,
+        updatedMs,
+        resolve: (result) => {
+          if (result.ok) remember(input.key, result.version, input.state);
+          else forget(input.key);
+          resolve(result);
+        },
+        reject: (error) => {
+          forget(input.key);
+          reject(error);
+        },
+      });
       if (queue.length === 1) setImmediate(flushCommits);
     });
+
+  // The conversations this connection committed last, for the engine's next step (loadForStep): reading one
+  // back and parsing its JSON was a good part of a message's storage cost. Valid while no other connection has
+  // written the file (`PRAGMA data_version` changes when one has; this connection's own commits keep it): then
+  // the whole cache is dropped. A commit on a stale entry would fail its version check anyway, and the engine
+  // reads again; a refused or failed commit drops its entry. The state is the object the engine committed.
+  const cacheLimit = owned ? Math.max(0, Math.trunc(options.stateCacheSize ?? 5_000)) : 0;
+  const cache = new Map<string, StoredConversation>();
+  let cacheDataVersion = q.dataVersion.get() as number;
+  const remember = (key: string, version: number, state: ConversationState) => {
+    if (cacheLimit === 0) return;
+    cache.delete(key); // re-inserted last: the Map's order is the eviction order
+    cache.set(key, { key, version, state });
+    if (cache.size > cacheLimit) cache.delete(cache.keys().next().value as string);
+  };
+  const forget = (key: string) => cache.delete(key);
+  const cached = (key: string): StoredConversation | undefined => {
+    if (cacheLimit === 0) return undefined;
+    const version = q.dataVersion.get() as number;
+    if (version !== cacheDataVersion) {
+      cache.clear();
+      cacheDataVersion = version;
+      return undefined;
+    }
+    return cache.get(key);
+  };
 
   const readConversation = (key: string): StoredConversation | null => {
     const row = q.getConv.get(key) as { version: number; state: string } | undefined;
@@ -400,7 +447,7 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     loadForStep: (key, idempotencyKey) =>
       g('loadForStep', () => ({
         recorded: readIdempotency(idempotencyKey),
-        conversation: readConversation(key),
+        conversation: cached(key) ?? readConversation(key),
       })),
     commit,
     getIdempotency: (key) => g('getIdempotency', () => readIdempotency(key)),

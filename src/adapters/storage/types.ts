@@ -143,7 +143,8 @@ export interface StorageAdapter {
    * Optional: what the engine reads before a step, in one call (one round trip where the backend allows):
    * the same as `getIdempotency(idempotencyKey)` and `getConversation(key)` together (need not be one
    * snapshot: the commit re-checks both). The engine calls it before each step when present, else the two
-   * methods. A wrapper that overrides those two must override or drop this one too.
+   * methods. A wrapper that overrides those two must override or drop this one too. The engine treats the
+   * returned state as read-only, so an adapter may return the object it keeps (the SQLite adapter's cache does).
    */
   loadForStep?(key: string, idempotencyKey: string): Promise<LoadedForStep>;
   /**

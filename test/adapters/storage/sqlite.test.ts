@@ -142,6 +142,57 @@ describe('sqliteStorage transcript rows', () => {
   });
 });
 
+describe('sqliteStorage state cache', () => {
+  const load = (s: ReturnType<typeof sqliteStorage>, key: string, idempotencyKey: string) =>
+    s.loadForStep!(key, idempotencyKey);
+  const commitState = (s: ReturnType<typeof sqliteStorage>, key: string, version: number, tag: string) =>
+    s.commit({
+      key,
+      expectedVersion: version,
+      state: { ...stateFor(key), tags: [tag] },
+      events: [],
+      outbox: [],
+    });
+
+  it('hands the engine the state it committed without reading it back, and reads again once another process wrote the file', async () => {
+    const path = join(dir, 'cache.db');
+    const a = sqliteStorage({ path });
+    const b = sqliteStorage({ path }); // another connection: to SQLite, another process
+    await commitState(a, 'k', 0, 'from-a');
+    const first = await load(a, 'k', 'in:1');
+    expect(first.conversation).toMatchObject({ version: 1, state: { tags: ['from-a'] } });
+    expect((await load(a, 'k', 'in:1')).conversation).toBe(first.conversation); // no read, no parse
+    expect(await a.getConversation('k')).not.toBe(first.conversation); // other callers get their own copy
+    await commitState(b, 'k', 1, 'from-b');
+    expect((await load(a, 'k', 'in:1')).conversation).toMatchObject({
+      version: 2,
+      state: { tags: ['from-b'] },
+    });
+    // A commit on a stale version is refused and forgets the entry; the next load reads.
+    expect(await commitState(a, 'k', 1, 'stale')).toEqual({ ok: false, reason: 'conflict' });
+    expect((await load(a, 'k', 'in:1')).conversation?.version).toBe(2);
+    await a.close();
+    await b.close();
+  });
+
+  it('keeps at most stateCacheSize conversations, and none with 0', async () => {
+    const small = sqliteStorage({ path: join(dir, 'cache-small.db'), stateCacheSize: 2 });
+    for (const key of ['x', 'y', 'z']) await commitState(small, key, 0, key);
+    const z = (await load(small, 'z', 'in:1')).conversation;
+    expect((await load(small, 'z', 'in:1')).conversation).toBe(z);
+    const x = (await load(small, 'x', 'in:1')).conversation; // evicted: read from the file
+    expect(x).toMatchObject({ version: 1, state: { tags: ['x'] } });
+    expect((await load(small, 'x', 'in:1')).conversation).not.toBe(x);
+    await small.close();
+    const off = sqliteStorage({ path: join(dir, 'cache-off.db'), stateCacheSize: 0 });
+    await commitState(off, 'k', 0, 'k');
+    const loaded = (await load(off, 'k', 'in:1')).conversation;
+    expect((await load(off, 'k', 'in:1')).conversation).not.toBe(loaded);
+    expect(loaded).toMatchObject({ version: 1 });
+    await off.close();
+  });
+});
+
 describe('sqliteStorage errors', () => {
   it('reports a driver failure as a storage error naming the adapter', async () => {
     const db = new Database(':memory:');
