@@ -201,3 +201,33 @@ describe('fuzz through node:http', () => {
     expect(engine.inbound).toHaveLength(0);
   });
 });
+
+describe('parseFormMulti (fuzzed)', () => {
+  const reference = (text: string) => {
+    const out: Record<string, string[]> = Object.create(null); // keys such as 'valueOf' are data
+    for (const [key, value] of new URLSearchParams(text)) (out[key] ??= []).push(value);
+    return { ...out };
+  };
+
+  it('matches URLSearchParams on any text, also when the same text comes again (its one-entry memo)', () => {
+    const formish = fc.array(
+      fc.tuple(
+        fc.string({ unit: 'grapheme' }),
+        fc.oneof(fc.string(), fc.constantFrom('%', '%zz', '+', '%F0%9F', '%E2%82%AC')),
+      ),
+      { maxLength: 6 },
+    );
+    fc.assert(
+      fc.property(formish, fc.string(), (pairs, other) => {
+        const text = pairs.map(([k, v]) => `${k}=${v}`).join('&');
+        const first = parseFormMulti(text);
+        expect({ ...first }).toEqual(reference(text));
+        // The same content as a different string object, after another text in between and right after.
+        expect({ ...parseFormMulti(`${text}`) }).toEqual(reference(text));
+        expect({ ...parseFormMulti(other) }).toEqual(reference(other));
+        expect({ ...parseFormMulti(text.slice(0)) }).toEqual(reference(text));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -4,6 +4,7 @@
  * helpers every adapter needs. Pure except {@link fetchWithTimeout}. Adapters never import each other; they
  * import this file instead.
  */
+import * as crypto from 'node:crypto';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { SmsflowError, type SmsflowErrorCode } from '../../core/errors.js';
 import { type CountryCode, tryNormalizePhone } from '../../core/phone.js';
@@ -66,19 +67,27 @@ export type MultiParams = Record<string, string[]>;
 /**
  * Parses an `application/x-www-form-urlencoded` string (a POST body or a query string without `?`) keeping
  * repeated keys. Never throws: malformed percent escapes are kept as written (WHATWG URLSearchParams rules).
+ * Read-only: a webhook's body is parsed to verify it and again to read it, and the second parse of the same
+ * text returns the first one's object (no caller may change it).
  *
  * @example
  * parseFormMulti('a=1&a=2&b=%2B1') // { a: ['1', '2'], b: ['+1'] }
  */
-export function parseFormMulti(body: string): MultiParams {
+export function parseFormMulti(body: string): Readonly<MultiParams> {
+  if (lastForm !== null && lastForm.body === body) return lastForm.params;
   const out: MultiParams = Object.create(null);
-  for (const [key, value] of new URLSearchParams(body)) {
-    const list = out[key];
-    if (list) list.push(value);
-    else out[key] = [value];
+  if (body !== '') {
+    for (const [key, value] of new URLSearchParams(body)) {
+      const list = out[key];
+      if (list) list.push(value);
+      else out[key] = [value];
+    }
   }
+  lastForm = { body, params: out };
   return out;
 }
+
+let lastForm: { body: string; params: Readonly<MultiParams> } | null = null;
 
 /**
  * Parses a form body to single values (the first value of a repeated key).
@@ -146,10 +155,14 @@ export function header(headers: Record<string, string> | undefined, name: string
  */
 export function safeEqual(a: string, b: string): boolean {
   if (typeof a !== 'string' || typeof b !== 'string') return false;
-  const ha = createHash('sha256').update(a, 'utf8').digest();
-  const hb = createHash('sha256').update(b, 'utf8').digest();
-  return timingSafeEqual(ha, hb) && a.length === b.length;
+  return timingSafeEqual(sha256(a), sha256(b)) && a.length === b.length;
 }
+
+// One-shot `crypto.hash` (Node 20.12+) where present: no Hash object per call.
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer })
+  .hash;
+const sha256 = (text: string): Buffer =>
+  oneShotHash ? oneShotHash('sha256', text, 'buffer') : createHash('sha256').update(text, 'utf8').digest();
 
 /** Digest names the providers use for webhook signatures. */
 export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha512' | 'md5';

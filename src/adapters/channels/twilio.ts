@@ -110,10 +110,12 @@ export function isWithinWhatsAppWindow(lastInboundAt: string, now: Date): boolea
  * @example
  * twilioSignature('12345', 'https://mycompany.com/myapp.php?foo=1&bar=2', { Digits: ['1234'] })
  */
-export function twilioSignature(authToken: string, url: string, params: MultiParams): string {
+export function twilioSignature(authToken: string, url: string, params: Readonly<MultiParams>): string {
   let data = url;
   for (const key of Object.keys(params).sort()) {
-    for (const value of [...new Set(params[key])].sort()) data += key + value;
+    const values = params[key]!;
+    if (values.length === 1) data += key + values[0];
+    else for (const value of [...new Set(values)].sort()) data += key + value;
   }
   return hmacBase64('sha1', authToken, Buffer.from(data, 'utf8'));
 }
@@ -185,10 +187,11 @@ function verifyTwilio(
 ): { ok: true } | { ok: false; reason: string } {
   const signature = header(request.headers, 'x-twilio-signature');
   if (!signature) return { ok: false, reason: 'missing X-Twilio-Signature header' };
-  const bodyHash = new URLSearchParams(queryOf(request.url)).get('bodySHA256');
+  const query = queryOf(request.url);
+  const bodyHash = query === '' ? null : new URLSearchParams(query).get('bodySHA256');
   // JSON bodies: Twilio signs the URL alone and puts the body's SHA-256 in the query (facts §1.1 step 4).
   // GET: the parameters are already in the signed URL.
-  const params: MultiParams =
+  const params: Readonly<MultiParams> =
     bodyHash !== null || request.method.toUpperCase() === 'GET' ? {} : parseFormMulti(request.body);
   let matched = false;
   // Stops at the first form that matches: which form Twilio signed is no secret (the URL is public), and a
