@@ -197,7 +197,8 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     // Changes when another connection commits to the file (sqlite.org/pragma.html#pragma_data_version).
     dataVersion: db.prepare('PRAGMA data_version').pluck(),
     getIdem: db.prepare(`SELECT result FROM ${t('idempotency')} WHERE key = ?`),
-    insertIdem: db.prepare(`INSERT INTO ${t('idempotency')} (key, result, at_ms) VALUES (?, ?, ?)`),
+    insertIdem: db.prepare(`INSERT OR IGNORE INTO ${t('idempotency')} (key, result, at_ms) VALUES (?, ?, ?)`),
+    deleteIdem: db.prepare(`DELETE FROM ${t('idempotency')} WHERE key = ?`),
     // Events, not rows: a row holding several events (a JSON array) counts as that many.
     countOldEvents: db.prepare(
       `SELECT coalesce(sum(CASE WHEN substr(event, 1, 1) = '[' THEN json_array_length(event) ELSE 1 END), 0) AS n
@@ -262,21 +263,31 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
   // Writes nothing unless it returns ok: the duplicate and version checks come before the first write, which the
   // group commit below relies on.
   const commitBody = (input: Parameters<StorageAdapter['commit']>[0], updatedMs: number): CommitResult => {
-    if (input.idempotency) {
-      const done = q.getIdem.get(input.idempotency.key) as { result: string } | undefined;
-      if (done) return { ok: false, reason: 'duplicate', result: JSON.parse(done.result) as Json };
+    // The idempotency key first: a key already there means a duplicate, found by the insert itself (no read
+    // before it). A version conflict after it takes the key out again, so a refused commit writes nothing.
+    const idempotency = input.idempotency;
+    if (idempotency) {
+      const result = JSON.stringify(idempotency.result);
+      if (q.insertIdem.run(idempotency.key, result, updatedMs).changes === 0) {
+        const done = q.getIdem.get(idempotency.key) as { result: string } | undefined;
+        // Not there after all: the insert was ignored for another reason (a result that is not JSON).
+        if (!done) throw new Error(`idempotency key ${JSON.stringify(idempotency.key)} could not be stored`);
+        return { ok: false, reason: 'duplicate', result: JSON.parse(done.result) as Json };
+      }
     }
     const state = JSON.stringify(input.state);
+    const conflict = (): CommitResult => {
+      if (idempotency) q.deleteIdem.run(idempotency.key);
+      return { ok: false, reason: 'conflict' };
+    };
     if (input.expectedVersion === 0) {
-      if (q.getConv.get(input.key)) return { ok: false, reason: 'conflict' };
+      if (q.getConv.get(input.key)) return conflict();
       q.insertConv.run(input.key, state, updatedMs);
     } else if (q.updateConv.run(state, updatedMs, input.key, input.expectedVersion).changes === 0) {
-      return { ok: false, reason: 'conflict' };
+      return conflict();
     }
     insertEvents(input.key, input.events);
     for (const row of input.outbox) q.insertOutbox.run(params(row));
-    if (input.idempotency)
-      q.insertIdem.run(input.idempotency.key, JSON.stringify(input.idempotency.result), updatedMs);
     return { ok: true, version: input.expectedVersion + 1 };
   };
   const commitTx = db.transaction(commitBody);
@@ -421,13 +432,23 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     if (cache.size > cacheLimit) cache.delete(cache.keys().next().value as string);
   };
   const forget = (key: string) => cache.delete(key);
+  // Checked once per turn of the event loop (the loads of concurrent webhooks share it): another process's
+  // write can land between a check and the commit whenever it is made, and the version check covers that.
+  let checkedThisTurn = false;
+  const endTurn = () => {
+    checkedThisTurn = false;
+  };
   const cached = (key: string): StoredConversation | undefined => {
     if (cacheLimit === 0) return undefined;
-    const version = q.dataVersion.get() as number;
-    if (version !== cacheDataVersion) {
-      cache.clear();
-      cacheDataVersion = version;
-      return undefined;
+    if (!checkedThisTurn) {
+      checkedThisTurn = true;
+      setImmediate(endTurn);
+      const version = q.dataVersion.get() as number;
+      if (version !== cacheDataVersion) {
+        cache.clear();
+        cacheDataVersion = version;
+        return undefined;
+      }
     }
     return cache.get(key);
   };

@@ -203,6 +203,26 @@ describe('sqliteStorage errors', () => {
       message: expect.stringContaining('[sqlite] getConversation failed'),
     });
   });
+
+  it('refuses an idempotency result that is not JSON with a storage error, and stores nothing of that commit', async () => {
+    const s = sqliteStorage({ path: ':memory:' });
+    const commit = s.commit({
+      key: 'k',
+      expectedVersion: 0,
+      state: stateFor('k'),
+      events: [],
+      outbox: [row('r1')],
+      idempotency: { key: 'in:1', result: undefined as unknown as null },
+    });
+    await expect(commit).rejects.toMatchObject({
+      code: 'SMSFLOW_ERR_STORAGE',
+      message: expect.stringContaining('idempotency key "in:1" could not be stored'),
+    });
+    expect(await s.getConversation('k')).toBeNull();
+    expect(await s.listOutbox('k')).toEqual([]);
+    expect(await s.getIdempotency('in:1')).toBeNull();
+    await s.close();
+  });
 });
 
 describe('sqliteStorage group commit', () => {
