@@ -74,14 +74,14 @@ export type MultiParams = Record<string, string[]>;
  * parseFormMulti('a=1&a=2&b=%2B1') // { a: ['1', '2'], b: ['+1'] }
  */
 export function parseFormMulti(body: string): Readonly<MultiParams> {
+  // An empty query between the two parses of a body must not take the body's place in the memo.
+  if (body === '') return Object.create(null);
   if (lastForm !== null && lastForm.body === body) return lastForm.params;
   const out: MultiParams = Object.create(null);
-  if (body !== '') {
-    for (const [key, value] of new URLSearchParams(body)) {
-      const list = out[key];
-      if (list) list.push(value);
-      else out[key] = [value];
-    }
+  for (const [key, value] of new URLSearchParams(body)) {
+    const list = out[key];
+    if (list) list.push(value);
+    else out[key] = [value];
   }
   lastForm = { body, params: out };
   return out;

@@ -255,3 +255,45 @@ describe('twiml and the WhatsApp window', () => {
     expect(isWithinWhatsAppWindow('not a date', NOW)).toBe(false);
   });
 });
+
+describe('twilio webhook parsing cost', () => {
+  it('parses a body once for verify and parseInbound together (the second parse reuses the first)', () => {
+    const channel = twilioChannel({ ...secrets });
+    const url = 'https://bot.example.com/sms';
+    const body = new URLSearchParams({
+      MessageSid: 'SMonce0000000000000000000000000001',
+      AccountSid: secrets.accountSid,
+      From: '+14155550100',
+      To: '+14155550199',
+      Body: 'hello',
+    }).toString();
+    const request: WebhookRequest = {
+      method: 'POST',
+      url,
+      headers: { 'x-twilio-signature': twilioSignature(secrets.authToken, url, { ...fromForm(body) }) },
+      body,
+    };
+    const parsedTexts: string[] = [];
+    const Original = globalThis.URLSearchParams;
+    globalThis.URLSearchParams = class extends Original {
+      constructor(init?: ConstructorParameters<typeof URLSearchParams>[0]) {
+        super(init);
+        if (typeof init === 'string') parsedTexts.push(init);
+      }
+    };
+    try {
+      expect(channel.verify(request, NOW)).toEqual({ ok: true });
+      const parsed = channel.parseInbound(request, NOW);
+      expect(parsed.kind === 'message' && parsed.message.text).toBe('hello');
+    } finally {
+      globalThis.URLSearchParams = Original;
+    }
+    expect(parsedTexts.filter((text) => text === body)).toHaveLength(1);
+  });
+});
+
+function fromForm(body: string): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.create(null);
+  for (const [k, v] of new URLSearchParams(body)) (out[k] ??= []).push(v);
+  return out;
+}
