@@ -205,7 +205,7 @@ describe('fuzz through node:http', () => {
 describe('parseFormMulti (fuzzed)', () => {
   const reference = (text: string) => {
     const out: Record<string, string[]> = Object.create(null); // keys such as 'valueOf' are data
-    for (const [key, value] of new URLSearchParams(text)) (out[key] ??= []).push(value);
+    for (const [key, value] of new URLSearchParams(text)) out[key] = [...(out[key] ?? []), value];
     return { ...out };
   };
 
