@@ -260,8 +260,8 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
 
   // IMMEDIATE takes the write lock up front: a deferred transaction that reads then writes can fail with
   // SQLITE_BUSY when another process wrote in between, instead of waiting busy_timeout (sqlite.org/lang_transaction.html).
-  // Writes nothing unless it returns ok: the duplicate and version checks come before the first write, which the
-  // group commit below relies on.
+  // Leaves nothing written unless it returns ok, which the group commit below relies on: a duplicate is found
+  // by the idempotency insert writing nothing, and a version conflict takes that insert back before returning.
   const commitBody = (input: Parameters<StorageAdapter['commit']>[0], updatedMs: number): CommitResult => {
     // The idempotency key first: a key already there means a duplicate, found by the insert itself (no read
     // before it). A version conflict after it takes the key out again, so a refused commit writes nothing.
