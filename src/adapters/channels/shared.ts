@@ -5,7 +5,6 @@
  * import this file instead.
  */
 import * as crypto from 'node:crypto';
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { SmsflowError, type SmsflowErrorCode } from '../../core/errors.js';
 import { type CountryCode, tryNormalizePhone } from '../../core/phone.js';
 import { MAX_INBOUND_TEXT } from '../../core/types.js';
@@ -155,14 +154,23 @@ export function header(headers: Record<string, string> | undefined, name: string
  */
 export function safeEqual(a: string, b: string): boolean {
   if (typeof a !== 'string' || typeof b !== 'string') return false;
-  return timingSafeEqual(sha256(a), sha256(b)) && a.length === b.length;
+  return crypto.timingSafeEqual(sha256(a), sha256(b)) && a.length === b.length;
 }
 
-// One-shot `crypto.hash` (Node 20.12+) where present: no Hash object per call.
-const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer })
-  .hash;
-const sha256 = (text: string): Buffer =>
-  oneShotHash ? oneShotHash('sha256', text, 'buffer') : createHash('sha256').update(text, 'utf8').digest();
+// SHA-256 of UTF-8 text or bytes, through one-shot `crypto.hash` (Node 20.12+) where present: no Hash object
+// per call. Serves safeEqual and sha256Hex alike.
+const oneShotHash = (
+  crypto as {
+    hash?: (algorithm: string, data: string | Buffer, encoding: 'buffer' | 'hex') => Buffer | string;
+  }
+).hash;
+function sha256(data: string | Buffer): Buffer;
+function sha256(data: string | Buffer, encoding: 'hex'): string;
+function sha256(data: string | Buffer, encoding?: 'hex'): Buffer | string {
+  if (oneShotHash) return oneShotHash('sha256', data, encoding ?? 'buffer');
+  const hash = crypto.createHash('sha256').update(data);
+  return encoding ? hash.digest(encoding) : hash.digest();
+}
 
 /** Digest names the providers use for webhook signatures. */
 export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha512' | 'md5';
@@ -174,7 +182,7 @@ export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha512' | 'md5';
  * hmacBase64('sha1', '12345', 'https://mycompany.com/myapp.php?foo=1&bar=2…')
  */
 export function hmacBase64(algorithm: HmacAlgorithm, key: string | Buffer, data: string | Buffer): string {
-  return createHmac(algorithm, key).update(data).digest('base64');
+  return crypto.createHmac(algorithm, key).update(data).digest('base64');
 }
 
 /**
@@ -184,7 +192,7 @@ export function hmacBase64(algorithm: HmacAlgorithm, key: string | Buffer, data:
  * hmacHex('sha256', 'secret', '&a=1')
  */
 export function hmacHex(algorithm: HmacAlgorithm, key: string | Buffer, data: string | Buffer): string {
-  return createHmac(algorithm, key).update(data).digest('hex');
+  return crypto.createHmac(algorithm, key).update(data).digest('hex');
 }
 
 /**
@@ -194,7 +202,7 @@ export function hmacHex(algorithm: HmacAlgorithm, key: string | Buffer, data: st
  * sha256Hex('{"property": "value", "boolean": true}') // '0a1ff763…6620'
  */
 export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  return sha256(data, 'hex');
 }
 
 /**
