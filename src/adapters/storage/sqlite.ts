@@ -553,14 +553,12 @@ function startCheckpointer(
       `[sqlite] checkpointIntervalMs must be a positive number of milliseconds, received ${JSON.stringify(intervalMs)}.`,
     );
   }
-  // The host's `--input-type=module` (as in `node --input-type=module -e …`) stays out of the thread's flags:
-  // it would make this CommonJS text an ES module, where `require` is missing and the thread dies at once.
-  const execArgv = process.execArgv.filter(
-    (arg, i, all) => !arg.startsWith('--input-type') && all[i - 1] !== '--input-type',
-  );
+  // None of the host's flags: the thread needs none, and some break it. `--input-type=module` would make this
+  // CommonJS text an ES module (no `require`: the thread dies at once), and V8 flags such as
+  // `--max-old-space-size` make `new Worker` throw ERR_WORKER_INVALID_EXEC_ARGV when passed on.
   const worker = new Worker(CHECKPOINTER_SOURCE, {
     eval: true,
-    execArgv,
+    execArgv: [],
     workerData: { driver, file, intervalMs: Math.trunc(intervalMs) },
   });
   // It must not keep the host alive, and if it ever fails, SQLite checkpoints inline again as by default.

@@ -331,10 +331,15 @@ describe('sqliteStorage checkpoints', () => {
     await s.close();
   });
 
-  it('the worker runs in a host started as an ES module from the command line (--input-type=module), and close() returns', async () => {
-    // That flag used to reach the thread and make its CommonJS text an ES module: the thread died at once, and
-    // close() then waited on a thread that was gone until the process quit with an unsettled await (exit 13).
-    const path = join(dir, 'ckpt-esm-host.db');
+  // Hosts start Node with flags of their own. Two broke the thread: `--input-type=module` made its CommonJS text
+  // an ES module (the thread died at once, and close() then waited on it until the process quit with an unsettled
+  // await, exit 13), and V8 flags such as `--max-old-space-size` made `new Worker` throw
+  // ERR_WORKER_INVALID_EXEC_ARGV, so the adapter could not be created at all. The thread now takes no host flags.
+  it.each([
+    ['an ES module from the command line', ['--input-type=module']],
+    ['V8 heap flags', ['--max-old-space-size=512', '--max-semi-space-size=32', '--input-type=module']],
+  ])('the worker runs in a host started with %s, and close() returns', async (_what, flags) => {
+    const path = join(dir, `ckpt-host-${flags.length}.db`);
     const adapter = fileURLToPath(new URL('../../../src/adapters/storage/sqlite.ts', import.meta.url));
     const script = `
       import { statSync } from 'node:fs';
@@ -349,13 +354,8 @@ describe('sqliteStorage checkpoints', () => {
       const bytes = statSync(${JSON.stringify(path)}).size;
       await s.close();
       console.log(JSON.stringify({ bytes }));`;
-    const { stdout } = await promisify(execFile)(process.execPath, [
-      '--import',
-      'tsx',
-      '--input-type=module',
-      '-e',
-      script,
-    ]);
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', ...flags, '-e', script]);
+    // The main file grew: the thread checkpointed (inline checkpoints stay off until 20,000 pages).
     expect(JSON.parse(stdout).bytes).toBeGreaterThan(200_000);
   });
 
