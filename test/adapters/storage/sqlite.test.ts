@@ -354,7 +354,13 @@ describe('sqliteStorage checkpoints', () => {
       const bytes = statSync(${JSON.stringify(path)}).size;
       await s.close();
       console.log(JSON.stringify({ bytes }));`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', ...flags, '-e', script]);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--import',
+      'tsx',
+      ...flags,
+      '-e',
+      script,
+    ]);
     // The main file grew: the thread checkpointed (inline checkpoints stay off until 20,000 pages).
     expect(JSON.parse(stdout).bytes).toBeGreaterThan(200_000);
   });
