@@ -193,6 +193,66 @@ describe('sqliteStorage state cache', () => {
   });
 });
 
+describe('sqliteStorage reads of one turn', () => {
+  const turnEnds = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+  // busy = 1: a reader still holds part of the log, so it cannot be moved into the file and emptied.
+  const truncate = (raw: Database.Database) =>
+    (raw.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>)[0]!.busy;
+
+  it('the loads of one turn share a read transaction, which ends with the turn', async () => {
+    const path = join(dir, 'turn-end.db');
+    const s = sqliteStorage({ path, checkpoint: 'inline' });
+    await s.commit({ key: 'k', expectedVersion: 0, state: stateFor('k'), events: [], outbox: [row('r1')] });
+    const raw = new Database(path);
+    raw.pragma('busy_timeout = 0');
+    const loads = [s.loadForStep!('k', 'in:1'), s.loadForStep!('k', 'in:2')]; // the reads run now
+    expect(truncate(raw)).toBe(1); // the adapter's read transaction is open
+    expect((await Promise.all(loads)).map((l) => l.conversation?.version)).toEqual([1, 1]);
+    await turnEnds();
+    expect(truncate(raw)).toBe(0); // and ended with the turn: nothing holds the log
+    raw.close();
+    await s.close();
+  });
+
+  it('a write in the same turn ends the read transaction first, so it sees what another process wrote', async () => {
+    const path = join(dir, 'turn-write.db');
+    const s = sqliteStorage({ path, checkpoint: 'inline' });
+    await s.commit({ key: 'k', expectedVersion: 0, state: stateFor('k'), events: [], outbox: [row('r1')] });
+    const raw = new Database(path);
+    const loaded = s.loadForStep!('k', 'in:1'); // opens the turn's read transaction on the file as it is now
+    raw.prepare(`UPDATE smsflow_outbox SET updated_ms = updated_ms + 1 WHERE id = 'r1'`).run(); // another process
+    // A write on the stale snapshot would fail (SQLITE_BUSY_SNAPSHOT); ended first, it goes through.
+    expect(await s.updateOutbox('r1', { status: 'sent' }, T)).toBe(true);
+    expect(
+      await s.commit({ key: 'k', expectedVersion: 1, state: stateFor('k'), events: [], outbox: [] }),
+    ).toEqual({
+      ok: true,
+      version: 2,
+    });
+    expect((await loaded).conversation?.version).toBe(1);
+    expect(
+      JSON.parse(
+        (raw.prepare(`SELECT row FROM smsflow_outbox WHERE id = 'r1'`).get() as { row: string }).row,
+      ),
+    ).toMatchObject({
+      status: 'sent',
+    });
+    raw.close();
+    await s.close();
+  });
+
+  it('never leaves a host-opened database in a transaction', async () => {
+    const db = new Database(join(dir, 'turn-host.db'));
+    const s = sqliteStorage({ database: db });
+    await s.commit({ key: 'k', expectedVersion: 0, state: stateFor('k'), events: [], outbox: [] });
+    const loaded = s.loadForStep!('k', 'in:1');
+    expect(db.inTransaction).toBe(false); // the host may begin its own transaction right away
+    expect((await loaded).conversation?.version).toBe(1);
+    await s.close();
+    db.close();
+  });
+});
+
 describe('sqliteStorage errors', () => {
   it('reports a driver failure as a storage error naming the adapter', async () => {
     const db = new Database(':memory:');
