@@ -492,7 +492,10 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     loadForStep: (key, idempotencyKey) =>
       g('loadForStep', () => {
         if (!inTurn) startTurn();
-        return { recorded: readIdempotency(idempotencyKey), conversation: cached(key) ?? readConversation(key) };
+        return {
+          recorded: readIdempotency(idempotencyKey),
+          conversation: cached(key) ?? readConversation(key),
+        };
       }),
     commit,
     getIdempotency: (key) => g('getIdempotency', () => readIdempotency(key)),
