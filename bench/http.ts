@@ -10,7 +10,7 @@
  * own share, without step and storage). Run alone: `npx tsx bench/http.ts`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -55,6 +55,12 @@ export interface HttpSideResult {
   requests: number;
   /** The server process's CPU time (user + system, all its threads) per request, in microseconds. */
   cpuUsPerRequest?: number;
+  /**
+   * The server's main thread alone (the event loop: HTTP, step, SQLite commits), in microseconds per request.
+   * Linux only (read from /proc); its rate is bounded by this figure, while the other threads (checkpoints, GC
+   * helpers) run on the second core.
+   */
+  mainUsPerRequest?: number;
 }
 
 /** What {@link runHttpBenchmark} measured. */
@@ -164,10 +170,23 @@ function serve(kind: string, dbPath: string): void {
   process.once('SIGTERM', () => server.close(() => process.exit(0)));
   // The parent asks for this process's CPU time around the measured run (CPU per request is steady even when
   // other work shares the machine, unlike req/s).
-  process.on('message', () => process.send?.(process.cpuUsage()));
+  process.on('message', () => process.send?.({ ...process.cpuUsage(), mainUs: mainThreadUs() }));
   server.listen(0, '127.0.0.1', () => {
     process.stdout.write(`PORT ${(server.address() as AddressInfo).port}\n`);
   });
+}
+
+/**
+ * CPU time of this process's main thread (user + system) in microseconds, from /proc; null where there is no
+ * /proc (fields 14 and 15 of `stat`, in clock ticks of 10 ms, USER_HZ = 100 on Linux).
+ */
+function mainThreadUs(): number | null {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
+  }
 }
 
 async function startChild(kind: Side, dbPath: string): Promise<{ child: ChildProcess; url: string }> {
@@ -198,9 +217,9 @@ async function startChild(kind: Side, dbPath: string): Promise<{ child: ChildPro
   return { child, url: `http://127.0.0.1:${port}/webhooks/twilio` };
 }
 
-function cpuOf(child: ChildProcess): Promise<NodeJS.CpuUsage> {
+function cpuOf(child: ChildProcess): Promise<NodeJS.CpuUsage & { mainUs: number | null }> {
   return new Promise((resolve) => {
-    child.once('message', (usage) => resolve(usage as NodeJS.CpuUsage));
+    child.once('message', (usage) => resolve(usage as NodeJS.CpuUsage & { mainUs: number | null }));
     child.send('cpu');
   });
 }
@@ -296,6 +315,8 @@ export async function runHttpBenchmark(): Promise<HttpBenchResult> {
         const side = await measure(kind, url, bodies); // the same requests on both sides
         const used = await cpuOf(child);
         side.cpuUsPerRequest = (used.user + used.system - before.user - before.system) / side.requests;
+        if (used.mainUs !== null && before.mainUs !== null)
+          side.mainUsPerRequest = (used.mainUs - before.mainUs) / side.requests;
         sides.push(side);
       } finally {
         await stopChild(child);
@@ -313,7 +334,7 @@ export async function runHttpBenchmark(): Promise<HttpBenchResult> {
   const ratio = smsflow.rate / bare.rate;
   const ok = ratio >= 0.3 && smsflow.p99 <= 20 && smsflow.failures === 0;
   const row = (s: HttpSideResult) =>
-    `${s.name.padEnd(9)} ${s.rate.toFixed(0).padStart(8)} req/s   p50 ${String(s.p50).padStart(4)} ms   p99 ${String(s.p99).padStart(4)} ms   ${s.requests} requests, ${s.failures} failed, server CPU ${(s.cpuUsPerRequest ?? 0).toFixed(0)} µs/request`;
+    `${s.name.padEnd(9)} ${s.rate.toFixed(0).padStart(8)} req/s   p50 ${String(s.p50).padStart(4)} ms   p99 ${String(s.p99).padStart(4)} ms   ${s.requests} requests, ${s.failures} failed, server CPU ${(s.cpuUsPerRequest ?? 0).toFixed(0)} µs/request${s.mainUsPerRequest === undefined ? '' : ` (main thread ${s.mainUsPerRequest.toFixed(0)})`}`;
   console.log(`Twilio inbound webhook, ${CONNECTIONS} connections, ${DURATION_S} s per side`);
   console.log(row(bare));
   console.log(row(smsflow));
