@@ -442,7 +442,6 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
   // host's connection may be used for the host's own transactions meanwhile). The cache is checked against
   // `data_version` once per turn too: another process's write can land between a check and the commit whenever
   // it is made, and the version check covers that.
-  const turnReads = owned;
   let inTurn = false;
   let readOpen = false;
   const endTurn = () => {
@@ -457,7 +456,7 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
   const startTurn = () => {
     inTurn = true;
     setImmediate(endTurn);
-    if (turnReads && !db.inTransaction) {
+    if (owned && !db.inTransaction) {
       q.begin.run();
       readOpen = true;
     }
