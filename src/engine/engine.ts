@@ -321,8 +321,9 @@ export function createEngine(options: EngineOptions): Engine {
       if (applied.duplicate && syncReply) {
         // A provider retry of a message answered in its webhook response: the replies that came from its
         // effects (`<id>:e0:result:r0`, …) rode in that response too, so they belong in the repeat.
+        // Only those rows are read; the check on each id stays for host adapters that ignore `idPrefix`.
         const prefix = `${input.id}:e`;
-        for (const row of await storage.listOutbox(key)) {
+        for (const row of await storage.listOutbox(key, { idPrefix: prefix })) {
           if (row.id.startsWith(prefix) && row.status !== 'cancelled') replies.push(replyOf(row));
         }
       }

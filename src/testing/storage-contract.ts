@@ -212,6 +212,39 @@ export function storageContract(options: StorageContractOptions): void {
       expect(await s.getOutboxMessage('missing')).toBeNull();
     });
 
+    test('listOutbox with idPrefix returns only the rows whose id starts with it, oldest first', async () => {
+      const m = `m${randomUUID().slice(0, 8)}`;
+      // Near misses around the prefix `${m}:e`: a longer message id, the next letter, and non-ASCII ids after it.
+      const ids = [
+        `${m}:r0`,
+        `${m}:e0:result:r0`,
+        `${m}:e0:result:e0:result:r0`,
+        `${m}0:e0:result:r0`,
+        `${m}:f`,
+      ];
+      ids.push(`${m}:e€`, `${m}:e\u{1F600}`, `${m}:\u{1F600}`);
+      await commit({ expectedVersion: 0, outbox: ids.map((id, i) => outboxFixture(key, id, at(20 - i))) });
+      const other = `sms:+1500555${randomUUID()}`; // the same prefix in another conversation stays out
+      await s.commit({
+        key: other,
+        expectedVersion: 0,
+        state: stateFixture(other, at(1)),
+        events: [],
+        outbox: [outboxFixture(other, `${m}:e9`, at(1))],
+      });
+      const list = async (idPrefix: string) => (await s.listOutbox(key, { idPrefix })).map((r) => r.id);
+      expect(await list(`${m}:e`)).toEqual([
+        `${m}:e\u{1F600}`,
+        `${m}:e€`,
+        `${m}:e0:result:e0:result:r0`,
+        `${m}:e0:result:r0`,
+      ]);
+      expect(await list(`${m}:e€`)).toEqual([`${m}:e€`]);
+      expect(await list(`${m}:\u{1F600}`)).toEqual([`${m}:\u{1F600}`]);
+      expect(await list('')).toHaveLength(ids.length);
+      expect(await list(`${m}:x`)).toEqual([]);
+    });
+
     test('parallel commits on one version: exactly one wins, the rest conflict', async () => {
       const n = 8;
       const results = await Promise.all(

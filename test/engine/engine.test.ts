@@ -155,6 +155,24 @@ describe('engine: inbound', () => {
     expect((await storage.listOutbox(KEY)).every((row) => row.status === 'sent')).toBe(true);
   });
 
+  it('a retry of a message answered with the replies of its effects gets them again, reading only its own rows', async () => {
+    const { engine, storage } = setup();
+    await engine.handleInbound(inbound('1', 'book'), { syncReply: true });
+    await engine.handleInbound(inbound('2', '1'), { syncReply: true });
+    const first = await engine.handleInbound(inbound('3', 'tomorrow 3pm'), { syncReply: true });
+    const asked: Array<{ idPrefix?: string } | undefined> = [];
+    const list = storage.listOutbox.bind(storage);
+    storage.listOutbox = (key, options) => {
+      asked.push(options);
+      return list(key, options);
+    };
+    const retry = await engine.handleInbound(inbound('3', 'tomorrow 3pm'), { syncReply: true });
+    expect(retry.duplicate).toBe(true);
+    expect(retry.replies.map((r) => r.text)).toEqual(first.replies.map((r) => r.text));
+    // Not the whole history: only the rows of message 3's effects (`3:e…`).
+    expect(asked).toEqual([{ idPrefix: '3:e' }]);
+  });
+
   it('answers a failed calendar honestly and escalates', async () => {
     const { engine, storage } = setup({
       actions: { calendar: calendar({ check: async () => Promise.reject(new Error('down')) }) },

@@ -66,6 +66,21 @@ export function validateCommitTimes(input: CommitInput, adapter: string): number
 }
 
 /**
+ * The smallest string above every string that starts with `prefix`, in code point order (which is SQLite's
+ * BINARY order of UTF-8): `id >= prefix AND id < end` then selects exactly the ids with that prefix, through
+ * an index. `null` when there is no such bound (an empty prefix, or one ending in U+10FFFF).
+ * @internal
+ * @example prefixEnd('SM1:e') // 'SM1:f'
+ */
+export function prefixEnd(prefix: string): string | null {
+  const last = prefix.codePointAt(prefix.length - 1 - (/[\uDC00-\uDFFF]$/.test(prefix) ? 1 : 0));
+  if (last === undefined || last >= 0x10ffff) return null;
+  const head = prefix.slice(0, prefix.length - (last > 0xffff ? 2 : 1));
+  // The next code point, skipping the surrogate range (no code point lives there).
+  return head + String.fromCodePoint(last + 1 === 0xd800 ? 0xe000 : last + 1);
+}
+
+/**
  * When a row becomes claimable, in epoch ms: `nextAttemptAt` for `pending`, the lease end for `sending`, and
  * null for every other status (never claimed). Adapters index this one number instead of two conditions.
  * @internal
@@ -254,9 +269,10 @@ export function memoryStorage(options: MemoryStorageOptions = {}): StorageAdapte
       return copy(next);
     },
 
-    async listOutbox(key) {
+    async listOutbox(key, opts = {}) {
+      const prefix = opts.idPrefix ?? '';
       return [...outbox.values()]
-        .filter((r) => r.conversationKey === key)
+        .filter((r) => r.conversationKey === key && r.id.startsWith(prefix))
         .sort(compareOutbox)
         .map(copy);
     },

@@ -326,7 +326,8 @@ export function postgresStorage(
       `UPDATE ${t('outbox')} SET status = $2, due_at = $3, provider_message_id = $4, updated_at = $5, row = $6
        WHERE id = $1`,
     ),
-    listOutbox: named(`SELECT row FROM ${t('outbox')} WHERE conversation_key = $1`),
+    // starts_with, not a range on id: a range would follow the database's collation, not code points.
+    listOutbox: named(`SELECT row FROM ${t('outbox')} WHERE conversation_key = $1 AND starts_with(id, $2)`),
     listEvents: named(
       `SELECT seq, event FROM ${t('events')} WHERE conversation_key = $1 AND ($2::text IS NULL OR thread_id = $2)
        ORDER BY seq`,
@@ -438,8 +439,11 @@ export function postgresStorage(
       });
     },
 
-    async listOutbox(key) {
-      const rows = await query<{ row: OutboxMessage }>('listOutbox', sql.listOutbox, [key]);
+    async listOutbox(key, opts = {}) {
+      const rows = await query<{ row: OutboxMessage }>('listOutbox', sql.listOutbox, [
+        key,
+        opts.idPrefix ?? '',
+      ]);
       return rows.map((r) => r.row).sort(compareOutbox);
     },
 

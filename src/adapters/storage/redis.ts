@@ -316,9 +316,11 @@ export function redisStorage(options: RedisStorageOptions): StorageAdapter {
         return id ? changeRow(r, id, (row) => applyStatus(row, status, now, errorCode)) : null;
       });
     },
-    async listOutbox(key) {
+    async listOutbox(key, opts = {}) {
       return run('listOutbox', async (r) => {
-        const ids = await r.zrange(`${p}ob:conv:${key}`, 0, -1);
+        const prefix = opts.idPrefix ?? '';
+        // Only the rows asked for are fetched and parsed.
+        const ids = (await r.zrange(`${p}ob:conv:${key}`, 0, -1)).filter((id) => id.startsWith(prefix));
         const raws = await Promise.all(ids.map((id) => getRaw(r, id)));
         return raws.flatMap((raw) => (raw ? [JSON.parse(raw) as OutboxMessage] : [])).sort(compareOutbox);
       });

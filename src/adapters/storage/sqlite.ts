@@ -11,6 +11,7 @@ import {
   compareOutbox,
   FINISHED_OUTBOX_STATUSES,
   outboxDueMs,
+  prefixEnd,
   toMs,
   validateCommitTimes,
 } from './memory.js';
@@ -191,6 +192,11 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
       `SELECT row FROM ${t('outbox')} WHERE provider_message_id = ? ORDER BY created_ms, id LIMIT 1`,
     ),
     listOutbox: db.prepare(`SELECT row FROM ${t('outbox')} WHERE conversation_key = ?`),
+    // Ids in [prefix, prefixEnd(prefix)): exactly those starting with the prefix, found through the primary key
+    // (the unary + keeps the planner off the conversation index, which would scan the whole conversation).
+    listOutboxRange: db.prepare(
+      `SELECT row FROM ${t('outbox')} WHERE id >= ? AND id < ? AND +conversation_key = ?`,
+    ),
     due: db.prepare(
       `SELECT row FROM ${t('outbox')} WHERE due_ms IS NOT NULL AND due_ms <= ? ORDER BY created_ms, id LIMIT ?`,
     ),
@@ -506,13 +512,16 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     getOutboxMessage: (id) => g('getOutboxMessage', () => parseRow(q.getOutbox.get(id))),
     applyDeliveryStatus: (providerMessageId, status, now, errorCode) =>
       w('applyDeliveryStatus', () => statusTx.immediate(providerMessageId, status, now, errorCode)),
-    listOutbox: (key) =>
-      g('listOutbox', () =>
-        q.listOutbox
-          .all(key)
+    listOutbox: (key, opts = {}) =>
+      g('listOutbox', () => {
+        const prefix = opts.idPrefix ?? '';
+        const end = prefixEnd(prefix);
+        const rows = end === null ? q.listOutbox.all(key) : q.listOutboxRange.all(prefix, end, key);
+        return rows
           .map((r: unknown) => parseRow(r)!)
-          .sort(compareOutbox),
-      ),
+          .filter((r) => r.id.startsWith(prefix)) // only does anything for a prefix ending in U+10FFFF
+          .sort(compareOutbox);
+      }),
     listEvents: (key, opts = {}) =>
       g('listEvents', () => {
         const thread = opts.threadId ?? null;

@@ -172,8 +172,11 @@ export interface StorageAdapter {
     now: string,
     errorCode?: string,
   ): Promise<OutboxMessage | null>;
-  /** Outbox rows of one conversation, oldest first. */
-  listOutbox(key: string): Promise<OutboxMessage[]>;
+  /**
+   * Outbox rows of one conversation, oldest first. With `idPrefix`, only the rows whose id starts with it (the
+   * engine asks for the replies of one message's effects, `<message id>:e…`, without reading the whole history).
+   */
+  listOutbox(key: string, options?: { idPrefix?: string }): Promise<OutboxMessage[]>;
   /** Transcript events of a conversation (optionally one thread), in insertion order. */
   listEvents(key: string, options?: { threadId?: string }): Promise<StoredEvent[]>;
   /** Conversations, most recently updated first. */
