@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoryStorage } from '../../../src/adapters/storage/memory.js';
+import { memoryStorage, prefixEnd } from '../../../src/adapters/storage/memory.js';
 import { storageContract } from '../../../src/testing/storage-contract.js';
 
 storageContract({ name: 'memory', create: () => memoryStorage() });
@@ -40,5 +40,23 @@ describe('memoryStorage', () => {
         message: expect.stringContaining('"yesterday"'),
       },
     );
+  });
+});
+
+describe('prefixEnd (the upper bound of an id-prefix range)', () => {
+  it('is the next code point after the last one, skipping the surrogates, and null where there is none', () => {
+    expect(prefixEnd('SM1:e')).toBe('SM1:f');
+    expect(prefixEnd('x\u{1F600}')).toBe('x\u{1F601}');
+    expect(prefixEnd('x\uD7FF')).toBe('x\uE000');
+    expect(prefixEnd('x\uFFFF')).toBe('x\u{10000}');
+    expect(prefixEnd('')).toBeNull();
+    expect(prefixEnd('x\u{10FFFF}')).toBeNull();
+    // Every string starting with the prefix sorts below the bound, in code point order.
+    for (const p of ['a', 'x\u{1F600}', 'x\uD7FF', 'x\uFFFF']) {
+      const end = prefixEnd(p)!;
+      for (const tail of ['', '\u{10FFFF}', '\uFFFF\uFFFF', 'zzz']) {
+        expect(Buffer.compare(Buffer.from(p + tail), Buffer.from(end))).toBe(-1);
+      }
+    }
   });
 });
