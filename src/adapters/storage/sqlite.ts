@@ -473,8 +473,6 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
       cacheDataVersion = version;
     }
   };
-  const cached = (key: string): StoredConversation | undefined =>
-    cacheLimit === 0 ? undefined : cache.get(key);
   /** Runs a write: the turn's read transaction ends first (a write inside it would be a savepoint on a snapshot). */
   const w = <T>(op: string, fn: () => T): Promise<T> =>
     g(op, () => {
@@ -499,7 +497,7 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
         if (!inTurn) startTurn();
         return {
           recorded: readIdempotency(idempotencyKey),
-          conversation: cached(key) ?? readConversation(key),
+          conversation: cache.get(key) ?? readConversation(key), // empty when stateCacheSize is 0
         };
       }),
     commit,
