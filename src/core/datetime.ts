@@ -5,13 +5,15 @@
  *
  * Every export is pure: the clock is never read (`now` is passed in), nothing is logged, and the same input
  * always gives the same output, so transcripts replay (ARCHITECTURE.md: "time comes from message.receivedAt").
- * Zone math uses `@date-fns/tz` (TZDate), so DST gaps and overlaps follow the IANA database.
+ * Zone math goes through `zone.ts` (the IANA database through `Intl`, remembered per quarter hour), so DST
+ * gaps and overlaps follow the IANA database.
  * Length (~420 lines): one cohesive parser whose rule tables and TSDoc are most of the file; splitting it
  * would scatter the rules that must be read together.
  */
 import { TZDate } from '@date-fns/tz';
 import { format } from 'date-fns';
 import { SmsflowError } from './errors.js';
+import { type WallTime, wallTime, zonedInstant, zoneOffsetMs } from './zone.js';
 
 /** Opening hours per weekday: key 0=Sunday..6=Saturday → `[open, close]` as "HH:mm" (close may be "24:00"); absent = closed. */
 export interface BusinessHours {
@@ -74,7 +76,7 @@ const validZones = new Set<string>();
 const configError = (message: string): SmsflowError =>
   new SmsflowError('SMSFLOW_ERR_INVALID_CONFIG', message);
 /** Midnight UTC of a zoned date's calendar day, for day differences that ignore DST. */
-const dayMs = (d: Date): number => Date.UTC(d.getFullYear(), d.getMonth(), d.getDate());
+const dayMs = (w: WallTime): number => Date.UTC(w.y, w.m - 1, w.d);
 
 function assertZone(timeZone: string): void {
   if (validZones.has(timeZone)) return;
@@ -133,16 +135,16 @@ function resolveHour(c: Clock, hint: 'am' | 'pm' | undefined): number {
 }
 
 function toResult(date: Ymd, clock: { h: number; min: number } | undefined, zone: string): ParsedDateTime {
-  // TZDate resolves a DST-gap wall time forward (02:30 on 2026-03-08 New York → 03:30 EDT) and an overlap to
-  // the first (daylight) instant; date/time are read back from the instant so they always agree with `start`.
-  const at = new TZDate(date.y, date.m - 1, date.d, clock?.h ?? 0, clock?.min ?? 0, 0, 0, zone);
-  // Read the wall time back from the zoned date (after any DST adjustment) and format it by hand: date-fns
-  // `format` costs more than the whole parse around it.
-  const day = `${at.getFullYear()}-${pad2(at.getMonth() + 1)}-${pad2(at.getDate())}`;
-  const time = `${pad2(at.getHours())}:${pad2(at.getMinutes())}`;
-  const offset = -at.getTimezoneOffset();
+  // A DST-gap wall time moves forward (02:30 on 2026-03-08 New York → 03:30 EDT) and an overlap takes the
+  // first (daylight) instant; date/time are read back from the instant so they always agree with `start`.
+  const instant = zonedInstant(zone, date.y, date.m, date.d, clock?.h ?? 0, clock?.min ?? 0);
+  // Formatted by hand: date-fns `format` costs more than the whole parse around it.
+  const at = wallTime(zone, instant);
+  const day = `${at.y}-${pad2(at.m)}-${pad2(at.d)}`;
+  const time = `${pad2(at.h)}:${pad2(at.min)}`;
+  const offset = zoneOffsetMs(zone, instant) / 60_000;
   const zone2 = `${offset < 0 ? '-' : '+'}${pad2(Math.floor(Math.abs(offset) / 60))}:${pad2(Math.abs(offset) % 60)}`;
-  const start = `${day}T${time}:${pad2(at.getSeconds())}${zone2}`;
+  const start = `${day}T${time}:${pad2(at.s)}${zone2}`;
   if (!clock) return { ok: true, start, hasTime: false, date: day };
   return { ok: true, start, hasTime: true, date: day, time };
 }
@@ -246,8 +248,8 @@ export function parseDateTime(text: string, options: DateTimeContext): ParsedDat
   assertZone(options.timeZone);
   const nowMs = assertNow(options.now);
   if (typeof text !== 'string') return UNRECOGNISED;
-  const zNow = new TZDate(nowMs, options.timeZone);
-  const today: Ymd = { y: zNow.getFullYear(), m: zNow.getMonth() + 1, d: zNow.getDate() };
+  const zNow = wallTime(options.timeZone, nowMs);
+  const today: Ymd = { y: zNow.y, m: zNow.m, d: zNow.d };
   let rest = normalise(text);
   // Read before matchers cut words out ("tonight" is both a day and a part-of-day hint).
   // Bare "am"/"pm" words are not hints ("i am free at 2"); attached to a number they make the hour exact.
@@ -284,7 +286,7 @@ export function parseDateTime(text: string, options: DateTimeContext): ParsedDat
   if (!date && !weekdayOnly && !clock) return UNRECOGNISED;
   const time = clock ? { h: resolveHour(clock, hint), min: clock.min } : undefined;
   const ahead = (d: Ymd): boolean =>
-    !time || new TZDate(d.y, d.m - 1, d.d, time.h, time.min, 0, 0, options.timeZone).getTime() > nowMs;
+    !time || zonedInstant(options.timeZone, d.y, d.m, d.d, time.h, time.min) > nowMs;
 
   if (weekdayOnly) {
     let offset = (weekdayOnly.dow - dayOfWeek(today) + 7) % 7;
@@ -357,16 +359,16 @@ export function checkSlot(startIso: string, options: SlotCheckOptions): SlotChec
     );
   }
   if (startMs <= nowMs) return { ok: false, reason: 'past' };
-  const start = new TZDate(startMs, options.timeZone);
-  const zNow = new TZDate(nowMs, options.timeZone);
+  const start = wallTime(options.timeZone, startMs);
+  const zNow = wallTime(options.timeZone, nowMs);
   // Calendar days in the business zone (not 24-hour blocks), so a DST change does not move the limit.
   if ((dayMs(start) - dayMs(zNow)) / 86_400_000 > maxDaysAhead) return { ok: false, reason: 'too_far' };
-  const open = dayHours(options.hours, start.getDay());
+  const open = dayHours(options.hours, start.dow);
   if (!open) return { ok: false, reason: 'closed_day' };
-  const startMin = start.getHours() * 60 + start.getMinutes();
+  const startMin = start.h * 60 + start.min;
   // The end is measured in elapsed minutes, so a slot spanning a DST shift still ends at the real instant.
-  const end = new TZDate(startMs + durationMinutes * 60_000, options.timeZone);
-  const endMin = end.getHours() * 60 + end.getMinutes() + ((dayMs(end) - dayMs(start)) / 86_400_000) * 1440;
+  const end = wallTime(options.timeZone, startMs + durationMinutes * 60_000);
+  const endMin = end.h * 60 + end.min + ((dayMs(end) - dayMs(start)) / 86_400_000) * 1440;
   if (startMin < open[0] || endMin > open[1]) return { ok: false, reason: 'outside_hours' };
   return { ok: true };
 }

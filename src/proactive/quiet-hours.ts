@@ -1,9 +1,9 @@
 // Quiet hours in the recipient's local time. TCPA: no solicitation before 8 a.m. or after 9 p.m. local time;
-// Oklahoma (OTSA) and Florida (FTSA): 8 a.m. to 8 p.m. (sms-facts §3). Zone math through @date-fns/tz, so DST
-// changes follow the IANA database.
-import { TZDate } from '@date-fns/tz';
+// Oklahoma (OTSA) and Florida (FTSA): 8 a.m. to 8 p.m. (sms-facts §3). Zone math through core/zone.ts (the IANA
+// database through Intl), so DST changes follow the IANA database and the host's own zone plays no part.
 import { SmsflowError } from '../core/errors.js';
 import type { Json } from '../core/types.js';
+import { wallTime, zonedInstant } from '../core/zone.js';
 import { stateForNumber, zonesForNumber } from './area-codes.js';
 
 /** Allowed sending window per recipient, in their local time (`HH:MM`, end exclusive). */
@@ -82,8 +82,8 @@ function isZone(tz: string): boolean {
 
 /** Local minutes after midnight of `at` in `zone`. */
 export function localMinutes(at: Date, zone: string): number {
-  const local = new TZDate(at.getTime(), zone);
-  return local.getHours() * 60 + local.getMinutes();
+  const local = wallTime(zone, at.getTime());
+  return local.h * 60 + local.min;
 }
 
 /**
@@ -112,18 +112,17 @@ export function nextAllowedTime(at: Date, zones: string[], window: Window): Date
   if (isAllowed(at, zones, window)) return at;
   const candidates: number[] = [];
   for (const zone of zones) {
-    const local = new TZDate(at.getTime(), zone);
+    const local = wallTime(zone, at.getTime());
     for (let day = 0; day <= 3; day++) {
-      const start = new TZDate(
-        local.getFullYear(),
-        local.getMonth(),
-        local.getDate() + day,
+      // Date.UTC rolls day 32 over into the next month, as the wall time does.
+      const start = zonedInstant(
+        zone,
+        local.y,
+        local.m,
+        local.d + day,
         Math.floor(window[0] / 60),
         window[0] % 60,
-        0,
-        0,
-        zone,
-      ).getTime();
+      );
       if (start > at.getTime()) candidates.push(start);
     }
   }

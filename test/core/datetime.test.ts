@@ -182,6 +182,20 @@ describe('DST (America/New_York)', () => {
   });
 });
 
+describe('DST east of UTC: the same answer whatever the host time zone', () => {
+  // Berlin falls back Sun 2026-10-25 03:00 CEST → 02:00 CET, Sydney Sun 2026-04-05 03:00 AEDT → 02:00 AEST.
+  // TZDate, used here before, read these repeated hours as the second (standard) instant when the host ran
+  // at UTC and as the first on a host in Tokyo: a replay on another machine could book another hour.
+  it.each([
+    ['10/25 at 2:30am', 'Europe/Berlin', '2026-10-24T10:00:00Z', '2026-10-25T02:30:00+02:00'],
+    ['4/5 at 2:15am', 'Australia/Sydney', '2026-04-03T10:00:00Z', '2026-04-05T02:15:00+11:00'],
+    ['tomorrow 2:30am', 'Europe/London', '2026-10-24T10:00:00Z', '2026-10-25T02:30:00+00:00'],
+    ['tomorrow 1:30am', 'Europe/London', '2026-10-24T10:00:00Z', '2026-10-25T01:30:00+01:00'],
+  ])('%s in %s → the first reading, %s', (input, timeZone, now, start) => {
+    expect(parseDateTime(input, { now: new Date(now), timeZone })).toMatchObject({ ok: true, start });
+  });
+});
+
 describe('checkSlot', () => {
   const hours: BusinessHours = {
     2: ['09:00', '18:00'],

@@ -146,15 +146,19 @@ export function header(headers: Record<string, string> | undefined, name: string
 }
 
 /**
- * Constant-time string comparison. Both sides are hashed first, so neither the content nor the length of
- * the expected value leaks through timing (the SDKs use `scmp`/`timingSafeEqual` for the same reason).
+ * Constant-time comparison of a received signature with the expected one (`timingSafeEqual` over the UTF-8
+ * bytes, as the SDKs do with `scmp`). Values of different byte lengths are unequal at once: every caller
+ * compares digests, whose length the algorithm fixes and is no secret (the JWT, Bird and web chat checks do
+ * the same). Hashing both sides first, as this did before, cost two SHA-256 per webhook for nothing.
  *
  * @example
  * safeEqual(received, expected) // true only when identical
  */
 export function safeEqual(a: string, b: string): boolean {
   if (typeof a !== 'string' || typeof b !== 'string') return false;
-  return crypto.timingSafeEqual(sha256(a), sha256(b)) && a.length === b.length;
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
+  return left.length === right.length && crypto.timingSafeEqual(left, right);
 }
 
 // SHA-256 of UTF-8 text or bytes, through one-shot `crypto.hash` (Node 20.12+) where present: no Hash object

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { safeEqual } from '../../../src/adapters/channels/shared.js';
+
+describe('safeEqual', () => {
+  it('is true only for identical strings', () => {
+    const digest = 'RSOYDt4T1cUTdK1PDd93/VVr8B8=';
+    expect(safeEqual(digest, digest)).toBe(true);
+    expect(safeEqual(digest, `${digest.slice(0, -2)}9=`)).toBe(false); // same length, last bytes differ
+    expect(safeEqual(`x${digest.slice(1)}`, digest)).toBe(false); // first byte differs
+    expect(safeEqual('', '')).toBe(true);
+  });
+
+  it('is false for different lengths, prefixes included', () => {
+    expect(safeEqual('abc', 'abcd')).toBe(false);
+    expect(safeEqual('abcd', 'abc')).toBe(false);
+    expect(safeEqual('', 'a')).toBe(false);
+  });
+
+  it('compares bytes: strings of equal length but different UTF-8 bytes are unequal', () => {
+    // 'é' and 'e' are one UTF-16 unit each but 2 and 1 bytes; '\u00e9' and 'e\u0301' render alike.
+    expect(safeEqual('\u00e9', 'e')).toBe(false);
+    expect(safeEqual('\u00e9', 'e\u0301')).toBe(false);
+    expect(safeEqual('😀', '😀')).toBe(true);
+    expect(safeEqual('😀', '😁')).toBe(false);
+  });
+
+  it('is false, never a throw, for values that are not strings', () => {
+    expect(safeEqual(undefined as unknown as string, 'a')).toBe(false);
+    expect(safeEqual('a', null as unknown as string)).toBe(false);
+    expect(safeEqual(1 as unknown as string, '1')).toBe(false);
+  });
+});
