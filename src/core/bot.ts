@@ -16,10 +16,10 @@ import {
   type ConversationState,
   type InboundMessage,
   type InboundMessageInput,
-  inboundMessageSchema,
   type OutboundKind,
   type OutboundReply,
   type StepResult,
+  safeParseInboundMessage,
   type Understanding,
 } from './types.js';
 import { type KeywordRule, understandByRules, understand as understandPipeline } from './understanding.js';
@@ -256,7 +256,7 @@ export function renderCompliance(bot: CompiledBot, key: keyof ComplianceMessages
 }
 
 function parseMessage(input: InboundMessageInput): InboundMessage {
-  const parsed = inboundMessageSchema.safeParse(input);
+  const parsed = safeParseInboundMessage(input);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
     throw new SmsflowError(

@@ -53,6 +53,63 @@ export type InboundMessage = z.output<typeof inboundMessageSchema>;
 /** An inbound message as a caller may write it (`channel`, `media` optional). */
 export type InboundMessageInput = z.input<typeof inboundMessageSchema>;
 
+// `toISOString()`'s own form; a string of this form that survives a round trip through Date is a real instant.
+const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const CHANNELS: ReadonlySet<unknown> = new Set(channelSchema.options);
+const isoRoundTrips = (text: string): boolean => {
+  const ms = Date.parse(text); // NaN for 23:59:60, 24:00 and other fields Date refuses
+  return !Number.isNaN(ms) && new Date(ms).toISOString() === text;
+};
+const boundedString = (value: unknown, min: number, max: number): value is string =>
+  typeof value === 'string' && value.length >= min && value.length <= max;
+
+/**
+ * `inboundMessageSchema.safeParse(input)`, with the same result, faster for the common message: plain fields, a
+ * `receivedAt` as `toISOString()` writes it (or a valid Date), no media, no recorded understanding. Such a
+ * message is checked by hand and built in the schema's key order; anything else (and every invalid message,
+ * for its issues) goes through the schema. Every inbound message passes here once or twice (channel, step),
+ * and the schema's parse was a twentieth of a step. A property test holds the two to the same answers.
+ *
+ * @example
+ * safeParseInboundMessage({ id: 'SM1', from: '+14155550100', to: '+14155550199', text: 'hi', receivedAt: new Date() })
+ * // { success: true, data: { …, channel: 'sms', media: [] } }
+ */
+export function safeParseInboundMessage(
+  input: unknown,
+): { success: true; data: InboundMessage } | ReturnType<typeof inboundMessageSchema.safeParse> {
+  const m = input as Record<string, unknown>;
+  const proto = typeof input === 'object' && input !== null ? Object.getPrototypeOf(input) : undefined;
+  const at = m?.receivedAt;
+  if (
+    (proto === Object.prototype || proto === null) &&
+    boundedString(m.id, 1, 256) &&
+    boundedString(m.from, 1, 64) &&
+    boundedString(m.to, 1, 64) &&
+    boundedString(m.text, 0, MAX_INBOUND_TEXT) &&
+    (at instanceof Date
+      ? !Number.isNaN(at.getTime())
+      : typeof at === 'string' && CANONICAL_ISO.test(at) && isoRoundTrips(at)) &&
+    (m.channel === undefined || CHANNELS.has(m.channel)) &&
+    (m.provider === undefined || boundedString(m.provider, 0, 64)) &&
+    (m.media === undefined || (Array.isArray(m.media) && m.media.length === 0)) &&
+    m.understanding === undefined
+  ) {
+    const data: Record<string, unknown> = {
+      id: m.id,
+      from: m.from,
+      to: m.to,
+      text: m.text,
+      receivedAt: at,
+      channel: m.channel ?? 'sms',
+    };
+    if ('provider' in m) data.provider = m.provider;
+    data.media = [];
+    if ('understanding' in m) data.understanding = undefined;
+    return { success: true, data: data as InboundMessage };
+  }
+  return inboundMessageSchema.safeParse(input);
+}
+
 /** SMS character encodings. */
 export type Encoding = 'GSM-7' | 'UCS-2';
 

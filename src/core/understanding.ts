@@ -164,12 +164,26 @@ function matchKeyword(text: string, rules: readonly KeywordRule[]): string | nul
     if (typeof rule.pattern === 'string') {
       if (bare !== '' && bare === rule.pattern.trim().toLocaleLowerCase()) return rule.intent;
     } else if (rule.pattern instanceof RegExp) {
-      // A fresh RegExp: a /g or /y pattern keeps lastIndex between calls, which would break purity.
-      if (new RegExp(rule.pattern.source, rule.pattern.flags.replace(/[gy]/g, '')).test(trimmed))
-        return rule.intent;
+      if (statelessCopy(rule.pattern).test(trimmed)) return rule.intent;
     }
   }
   return null;
+}
+
+const statelessCopies = new WeakMap<RegExp, RegExp>();
+
+/**
+ * The pattern without its /g and /y flags, made once per pattern: with them, `test` would start at the
+ * `lastIndex` the previous call left, which would break purity. Without them `test` keeps no state, so one
+ * copy serves every message (a fresh RegExp per rule per message was a few percent of a step).
+ */
+function statelessCopy(pattern: RegExp): RegExp {
+  let copy = statelessCopies.get(pattern);
+  if (copy === undefined) {
+    copy = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
+    statelessCopies.set(pattern, copy);
+  }
+  return copy;
 }
 
 function safeTrace(options: UnderstandOptions, trace: LlmTrace | undefined): void {

@@ -4,7 +4,7 @@
  * (facts §1.4); the code is our own.
  */
 import type { CountryCode } from '../../core/phone.js';
-import { type InboundMessage, inboundMessageSchema } from '../../core/types.js';
+import { type InboundMessage, safeParseInboundMessage } from '../../core/types.js';
 import type { OutboxStatus } from '../storage/types.js';
 import {
   adapterError,
@@ -192,7 +192,7 @@ function parsePlivoInbound(options: PlivoChannelOptions, request: WebhookRequest
   const media: { url: string }[] = [];
   // Media1..N counts from 1 (facts §1.4); the schema caps media at 20.
   for (let n = 1; n <= 20 && params[`Media${n}`]; n++) media.push({ url: params[`Media${n}`] as string });
-  const parsed = inboundMessageSchema.safeParse({
+  const parsed = safeParseInboundMessage({
     id,
     from,
     to,

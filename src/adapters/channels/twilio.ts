@@ -4,7 +4,7 @@
  */
 import { parse as parseQuery, stringify as stringifyQuery } from 'node:querystring';
 import type { CountryCode } from '../../core/phone.js';
-import { type InboundMessage, inboundMessageSchema } from '../../core/types.js';
+import { type InboundMessage, safeParseInboundMessage } from '../../core/types.js';
 import type { OutboxStatus } from '../storage/types.js';
 import {
   adapterError,
@@ -258,7 +258,7 @@ function parseTwilioInbound(
     provider: NAME,
     media,
   };
-  const parsed = inboundMessageSchema.safeParse(candidate);
+  const parsed = safeParseInboundMessage(candidate);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
     throw adapterError(

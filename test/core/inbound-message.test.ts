@@ -1,0 +1,123 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { inboundMessageSchema, MAX_INBOUND_TEXT, safeParseInboundMessage } from '../../src/core/types.js';
+
+/** Both parses must agree: success, and on success the same object (values, undefined keys, key order). */
+function expectSameAnswer(input: unknown): void {
+  const fast = safeParseInboundMessage(input);
+  const schema = inboundMessageSchema.safeParse(input);
+  expect(fast.success).toBe(schema.success);
+  if (fast.success && schema.success) {
+    expect(fast.data).toStrictEqual(schema.data);
+    expect(Object.keys(fast.data)).toEqual(Object.keys(schema.data));
+    expect(fast.data.media).not.toBe((input as { media?: unknown }).media); // a fresh array, as the schema gives
+  }
+}
+
+const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
+const isoLike = fc.oneof(
+  // Instants across four millennia, as toISOString writes them (years 0000-9999 pass; +/-YYYYYY do not).
+  fc
+    .date({ min: new Date(Date.UTC(-50, 0, 1)), max: new Date(Date.UTC(12000, 0, 1)), noInvalidDate: true })
+    .map((d) => d.toISOString()),
+  // Near misses: impossible days, no milliseconds, an offset, lower case, junk.
+  fc.constantFrom(
+    '2026-02-29T00:00:00.000Z',
+    '2024-02-29T12:00:00.000Z',
+    '2026-04-31T00:00:00.000Z',
+    '2026-13-01T00:00:00.000Z',
+    '2026-01-01T24:00:00.000Z',
+    '2026-01-01T23:60:00.000Z',
+    '2026-01-01T23:59:60.000Z',
+    '2026-01-01T00:00:00Z',
+    '2026-01-01T00:00:00.000+02:00',
+    '2026-01-01t00:00:00.000z',
+    '2026-01-01',
+    '',
+  ),
+  fc.string(),
+);
+const receivedAt = fc.oneof(
+  isoLike,
+  fc.date(), // includes Invalid Date
+  fc.constant(new Date(Number.NaN)),
+  fc.integer(),
+  fc.constant(null),
+);
+const text = (max: number) =>
+  fc.oneof(fc.string({ maxLength: max + 2 }), fc.constant('x'.repeat(max)), fc.constant('x'.repeat(max + 1)));
+const fields = fc.record(
+  {
+    id: fc.oneof(text(256), fc.integer()),
+    from: text(64),
+    to: text(64),
+    text: fc.oneof(
+      fc.string(),
+      fc.constant('y'.repeat(MAX_INBOUND_TEXT)),
+      fc.constant('y'.repeat(MAX_INBOUND_TEXT + 1)),
+      fc.constant(null),
+    ),
+    receivedAt,
+    channel: maybe(fc.constantFrom('sms', 'whatsapp', 'webchat', 'SMS', 'mms', '')),
+    provider: maybe(fc.oneof(text(64), fc.integer())),
+    media: maybe(
+      fc.oneof(
+        fc.constant([]),
+        fc.constant([{ url: 'https://x/1.jpg' }]),
+        fc.constant([{}]),
+        fc.constant('none'),
+      ),
+    ),
+    understanding: maybe(
+      fc.constantFrom({ intent: 'book', confidence: 0.9, source: 'rules' }, { intent: 'x' }),
+    ),
+    extra: maybe(fc.string()),
+  },
+  { requiredKeys: [] },
+);
+
+describe('safeParseInboundMessage: the same answers as inboundMessageSchema.safeParse', () => {
+  it('agrees on generated messages, valid and invalid', () => {
+    fc.assert(
+      fc.property(fields, (input) => expectSameAnswer(input)),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('agrees with keys present but undefined, and drops unknown keys', () => {
+    const base = {
+      id: 'SM1',
+      from: '+14155550100',
+      to: '+14155550199',
+      text: 'hi',
+      receivedAt: '2026-12-01T10:00:00.000Z',
+    };
+    expectSameAnswer(base);
+    expectSameAnswer({
+      ...base,
+      provider: undefined,
+      understanding: undefined,
+      channel: undefined,
+      media: undefined,
+    });
+    expectSameAnswer({ ...base, extra: 1, __proto__: null });
+    expectSameAnswer({ ...base, receivedAt: new Date('2026-12-01T10:00:00Z') });
+    expect(safeParseInboundMessage(base)).toMatchObject({
+      success: true,
+      data: { channel: 'sms', media: [] },
+    });
+  });
+
+  it('agrees on what is not a plain object', () => {
+    for (const input of [null, undefined, 'text', 42, [], new Map(), Object.create({ id: 'SM1' })])
+      expectSameAnswer(input);
+    class Message {
+      id = 'SM1';
+      from = '+1';
+      to = '+2';
+      text = 'hi';
+      receivedAt = '2026-12-01T10:00:00.000Z';
+    }
+    expectSameAnswer(new Message());
+  });
+});
