@@ -53,12 +53,18 @@ export type InboundMessage = z.output<typeof inboundMessageSchema>;
 /** An inbound message as a caller may write it (`channel`, `media` optional). */
 export type InboundMessageInput = z.input<typeof inboundMessageSchema>;
 
-// `toISOString()`'s own form; a string of this form that survives a round trip through Date is a real instant.
+// `toISOString()`'s own form, years 0000-9999.
 const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const CHANNELS: ReadonlySet<unknown> = new Set(channelSchema.options);
-const isoRoundTrips = (text: string): boolean => {
-  const ms = Date.parse(text); // NaN for 23:59:60, 24:00 and other fields Date refuses
-  return !Number.isNaN(ms) && new Date(ms).toISOString() === text;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/** Whether a string of CANONICAL_ISO's form names a real instant (no Feb 30, no 24:00, no leap second). */
+const isRealInstant = (text: string): boolean => {
+  const field = (from: number, to: number) => Number(text.slice(from, to));
+  const [y, month, day] = [field(0, 4), field(5, 7), field(8, 10)];
+  if (month < 1 || month > 12 || day < 1 || field(11, 13) > 23 || field(14, 16) > 59 || field(17, 19) > 59)
+    return false;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
 };
 const boundedString = (value: unknown, min: number, max: number): value is string =>
   typeof value === 'string' && value.length >= min && value.length <= max;
@@ -88,7 +94,7 @@ export function safeParseInboundMessage(
     boundedString(m.text, 0, MAX_INBOUND_TEXT) &&
     (at instanceof Date
       ? !Number.isNaN(at.getTime())
-      : typeof at === 'string' && CANONICAL_ISO.test(at) && isoRoundTrips(at)) &&
+      : typeof at === 'string' && CANONICAL_ISO.test(at) && isRealInstant(at)) &&
     (m.channel === undefined || CHANNELS.has(m.channel)) &&
     (m.provider === undefined || boundedString(m.provider, 0, 64)) &&
     (m.media === undefined || (Array.isArray(m.media) && m.media.length === 0)) &&

@@ -23,6 +23,16 @@ const isoLike = fc.oneof(
   // Near misses: impossible days, no milliseconds, an offset, lower case, junk.
   fc.constantFrom(
     '2026-02-29T00:00:00.000Z',
+    '2000-02-29T00:00:00.000Z',
+    '1900-02-29T00:00:00.000Z',
+    '2100-02-29T00:00:00.000Z',
+    '0000-02-29T00:00:00.000Z',
+    '0000-01-01T00:00:00.000Z',
+    '9999-12-31T23:59:59.999Z',
+    '2026-00-10T00:00:00.000Z',
+    '2026-01-00T00:00:00.000Z',
+    '2026-06-31T00:00:00.000Z',
+    '2026-12-31T23:59:59.999Z',
     '2024-02-29T12:00:00.000Z',
     '2026-04-31T00:00:00.000Z',
     '2026-13-01T00:00:00.000Z',
@@ -82,6 +92,31 @@ describe('safeParseInboundMessage: the same answers as inboundMessageSchema.safe
       fc.property(fields, (input) => expectSameAnswer(input)),
       { numRuns: 3000 },
     );
+  });
+
+  it('agrees on every receivedAt of toISOString form, real or not (days per month, leap years, 24:00)', () => {
+    const base = { id: 'SM1', from: '+14155550100', to: '+14155550199', text: 'hi' };
+    const pad = (n: number, width: number) => String(n).padStart(width, '0');
+    const canonical = fc
+      .tuple(
+        fc.oneof(fc.integer({ min: 0, max: 9999 }), fc.constantFrom(0, 1900, 2000, 2024, 2100, 2400)),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        fc.integer({ min: 0, max: 25 }),
+        fc.integer({ min: 0, max: 61 }),
+        fc.integer({ min: 0, max: 61 }),
+        fc.integer({ min: 0, max: 999 }),
+      )
+      .map(
+        ([y, mo, d, h, mi, sec, ms]) =>
+          `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(sec, 2)}.${pad(ms, 3)}Z`,
+      );
+    fc.assert(
+      fc.property(canonical, (at) => expectSameAnswer({ ...base, receivedAt: at })),
+      { numRuns: 5000 },
+    );
+    for (const at of ['2000-02-29T00:00:00.000Z', '1900-02-29T00:00:00.000Z', '2026-01-00T00:00:00.000Z'])
+      expectSameAnswer({ ...base, receivedAt: at });
   });
 
   it('agrees with keys present but undefined, and drops unknown keys', () => {
