@@ -1,7 +1,8 @@
 /**
  * The inbound handler's rate limits: one bucket per sender (stops a bot-to-bot auto-reply loop or a flood
  * from one number) and an optional global bucket. Compliance keywords (STOP, HELP, START, and plain-language
- * opt-outs) are checked first and always pass: an opt-out must never be dropped (CTIA; FCC 24-24 "any
+ * opt-outs) always pass: a message a limit would stop is let through when it is one (they take a token like any
+ * message while tokens are left). An opt-out must never be dropped (CTIA; FCC 24-24 "any
  * reasonable means"). A failing store lets messages through: a limiter must not lose a customer's message.
  */
 import { type ComplianceKeywords, detectCompliance } from '../core/compliance.js';
@@ -66,31 +67,47 @@ export function createLimits(
   const perSender = make(options.perSender ?? DEFAULT_PER_SENDER, 'rateLimit.perSender');
   const global = make(options.global, 'rateLimit.global');
 
+  /** The limit the message trips, if any; a store failure lets it through. */
+  const trips = async (
+    message: InboundMessage,
+    logger: EngineLogger,
+    context: object,
+  ): Promise<LimitVerdict | null> => {
+    try {
+      // Per sender first, so one flooding number is stopped before it spends the global budget.
+      if (perSender) {
+        const r = await perSender.consume(`sender:${provider}:${message.from}`);
+        if (!r.allowed) return { limit: 'per-sender', retryAfterMs: r.retryAfterMs };
+      }
+      if (global) {
+        const r = await global.consume('global');
+        if (!r.allowed) return { limit: 'global', retryAfterMs: r.retryAfterMs };
+      }
+    } catch (error) {
+      logger.warn(
+        { ...context, err: error instanceof Error ? error.message.slice(0, 200) : String(error) },
+        'rate-limit store failed: message let through',
+      );
+    }
+    return null;
+  };
+
   return {
     async check(message, logger, context) {
-      // optedOut: false keeps "YES" ordinary text here, so it is no way around the limit; STOP/HELP/START are.
+      const verdict = await trips(message, logger, context);
+      if (!verdict) return null;
+      // Only a message a limit would stop is read for compliance (most messages pass, and reading them all
+      // cost as much as the limiter). optedOut: false keeps "YES" ordinary text here, so it is no way around
+      // the limit; STOP/HELP/START and plain-language opt-outs always pass.
       const compliance = detectCompliance(message.text, keywords, { optedOut: false });
       if (compliance) {
-        logger.debug({ ...context, intent: compliance.intent }, 'compliance text: rate limit skipped');
+        logger.debug(
+          { ...context, intent: compliance.intent, limit: verdict.limit },
+          'compliance text: passed a tripped rate limit',
+        );
         return null;
       }
-      try {
-        // Per sender first, so one flooding number is stopped before it spends the global budget.
-        if (perSender) {
-          const r = await perSender.consume(`sender:${provider}:${message.from}`);
-          if (!r.allowed) return { limit: 'per-sender', retryAfterMs: r.retryAfterMs };
-        }
-        if (global) {
-          const r = await global.consume('global');
-          if (!r.allowed) return { limit: 'global', retryAfterMs: r.retryAfterMs };
-        }
-      } catch (error) {
-        logger.warn(
-          { ...context, err: error instanceof Error ? error.message.slice(0, 200) : String(error) },
-          'rate-limit store failed: message let through',
-        );
-      }
-      return null;
+      return verdict;
     },
   };
 }

@@ -453,6 +453,24 @@ describe('rate limits', () => {
     expect(engine.inbound).toHaveLength(3);
   });
 
+  it('an opt-out passes a global limit too, and takes a token like any message while tokens are left', async () => {
+    const { engine, handler } = setup({
+      rateLimit: { perSender: false, global: { points: 2, durationMs: 60_000 } },
+      onLimit: 'retry',
+    });
+    expect((await handler(twilioRequest({ From: '+14155550101', Body: 'STOP' }))).status).toBe(200);
+    expect((await handler(twilioRequest({ From: '+14155550102' }))).status).toBe(200);
+    expect((await handler(twilioRequest({ From: '+14155550103' }))).status).toBe(429); // STOP took the first token
+    expect((await handler(twilioRequest({ From: '+14155550104', Body: 'stop texting me' }))).status).toBe(
+      200,
+    );
+    expect(engine.inbound.map((i) => i.message.text)).toEqual([
+      'STOP',
+      expect.any(String),
+      'stop texting me',
+    ]);
+  });
+
   it('a failing store lets messages through (and says so in the log)', async () => {
     const broken: RateLimitStore = {
       take: async () => {
