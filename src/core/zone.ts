@@ -22,9 +22,10 @@ export interface WallTime {
 
 const QUARTER_HOUR_MS = 15 * 60_000;
 const DAY_MS = 86_400_000;
-/** Quarter hours remembered per zone (about 52 days' worth) before that zone's memo starts again. */
-const MAX_REMEMBERED = 5_000;
+/** Quarter hours remembered in all zones together (208 days of one zone, about 1 MB) before the memo starts again. */
+const MAX_REMEMBERED = 20_000;
 const remembered = new Map<string, Map<number, number>>();
+let rememberedCount = 0;
 
 /** The offset `tzOffset` reports, in whole seconds' milliseconds (historical offsets carry seconds). */
 function offsetAt(zone: string, ms: number): number {
@@ -48,12 +49,18 @@ export function zoneOffsetMs(zone: string, utcMs: number): number {
   const from = quarter * QUARTER_HOUR_MS;
   const offset = offsetAt(zone, from);
   if (offset !== offsetAt(zone, from + QUARTER_HOUR_MS - 1)) return offsetAt(zone, utcMs);
+  if (rememberedCount >= MAX_REMEMBERED) {
+    // Bounded in all: a host may see the zones of recipients all over the world.
+    remembered.clear();
+    rememberedCount = 0;
+    perZone = undefined;
+  }
   if (!perZone) {
     perZone = new Map();
     remembered.set(zone, perZone);
   }
-  if (perZone.size >= MAX_REMEMBERED) perZone.clear();
   perZone.set(quarter, offset);
+  rememberedCount++;
   return offset;
 }
 
