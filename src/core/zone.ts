@@ -86,7 +86,8 @@ export function wallTime(zone: string, utcMs: number): WallTime {
 /**
  * The instant a wall-clock time names in a zone. A time the clocks skip (a spring-forward gap) moves forward
  * by the gap (02:30 on 2026-03-08 in New York is 03:30 EDT); a time that happens twice (fall back) is the
- * first, daylight one. These are the rules of `TZDate` and of Temporal's `'compatible'` disambiguation.
+ * first, daylight one, in every zone (Temporal's `'compatible'` disambiguation). `TZDate`, used before, took
+ * the second reading in zones at or east of the host's own, so its answer depended on the server.
  *
  * @param m - Month 1..12; out-of-range fields roll over as in `Date.UTC`.
  * @returns Epoch milliseconds.
