@@ -168,7 +168,8 @@ export function createProactive(options: ProactiveOptions): Proactive {
       }
     }
     const since = now.getTime() - DAY_MS;
-    const recent = (await storage.listOutbox(key)).filter(
+    // Only the last day is read; each row is still checked, for host adapters that ignore createdAfter.
+    const recent = (await storage.listOutbox(key, { createdAfter: new Date(since).toISOString() })).filter(
       (m) =>
         m.kind === 'proactive' &&
         Date.parse(m.createdAt) > since &&

@@ -245,6 +245,37 @@ export function storageContract(options: StorageContractOptions): void {
       expect(await list(`${m}:x`)).toEqual([]);
     });
 
+    test('listOutbox with createdAfter returns only the rows created strictly after it, oldest first', async () => {
+      const m = `c${randomUUID().slice(0, 8)}`;
+      const rows = [at(1), at(2), at(3), at(4)].map((time, i) => outboxFixture(key, `${m}:r${i}`, time));
+      await commit({ expectedVersion: 0, outbox: rows });
+      const other = `sms:+1500555${randomUUID()}`; // recent rows of another conversation stay out
+      await s.commit({
+        key: other,
+        expectedVersion: 0,
+        state: stateFixture(other, at(5)),
+        events: [],
+        outbox: [outboxFixture(other, `${m}:r9`, at(5))],
+      });
+      const list = async (options: { createdAfter?: string; idPrefix?: string }) =>
+        (await s.listOutbox(key, options)).map((r) => r.id);
+      expect(await list({ createdAfter: at(2) })).toEqual([`${m}:r2`, `${m}:r3`]); // strictly after
+      expect(await list({ createdAfter: new Date(Date.parse(at(2)) - 1).toISOString() })).toEqual([
+        `${m}:r1`,
+        `${m}:r2`,
+        `${m}:r3`,
+      ]);
+      expect(await list({ createdAfter: at(0) })).toHaveLength(4);
+      expect(await list({ createdAfter: at(4) })).toEqual([]);
+      // Another spelling of the same instant means the same instant.
+      expect(await list({ createdAfter: at(2).replace('Z', '+00:00') })).toEqual([`${m}:r2`, `${m}:r3`]);
+      expect(await list({ createdAfter: at(1), idPrefix: `${m}:r3` })).toEqual([`${m}:r3`]);
+      expect(await list({ createdAfter: at(3), idPrefix: `${m}:r1` })).toEqual([]);
+      await expect(s.listOutbox(key, { createdAfter: 'yesterday' })).rejects.toMatchObject({
+        code: 'SMSFLOW_ERR_STORAGE',
+      });
+    });
+
     test('parallel commits on one version: exactly one wins, the rest conflict', async () => {
       const n = 8;
       const results = await Promise.all(

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { memoryCalendar } from '../../src/adapters/actions/memory.js';
 import { memoryStorage } from '../../src/adapters/storage/memory.js';
 import { createBot } from '../../src/core/bot.js';
@@ -204,6 +204,27 @@ describe('booking reminders', () => {
     }
     await h.runUntil('2026-11-24T19:00:00Z');
     expect(h.outcomes.map((o) => o.outcome)).toEqual(['sent', 'capped']);
+  });
+
+  it('counts only the last 24 h for the cap, and reads only that day of the outbox', async () => {
+    const h = await harness('2026-11-24T17:00:00Z', { cap: 1 });
+    await h.say('+14155550100', 'START');
+    const job = (id: string, at: string) =>
+      h.proactive.schedule({
+        id,
+        at,
+        kind: 'campaign',
+        contact: '+14155550100',
+        channel: 'sms',
+        payload: { text: 'Holiday hours: open Sat 9-4.' },
+      });
+    await job('d1', '2026-11-24T18:00:00Z');
+    await h.runUntil('2026-11-24T18:30:00Z');
+    const list = vi.spyOn(h.storage, 'listOutbox');
+    await job('d2', '2026-11-25T18:00:01Z'); // a day and a second later: the first no longer counts
+    await h.runUntil('2026-11-25T18:30:00Z');
+    expect(h.outcomes.map((o) => o.outcome)).toEqual(['sent', 'sent']);
+    expect(list).toHaveBeenCalledWith('sms:+14155550100', { createdAfter: '2026-11-24T18:00:01.000Z' });
   });
 });
 

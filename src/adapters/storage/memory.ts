@@ -271,8 +271,15 @@ export function memoryStorage(options: MemoryStorageOptions = {}): StorageAdapte
 
     async listOutbox(key, opts = {}) {
       const prefix = opts.idPrefix ?? '';
+      const after =
+        opts.createdAfter === undefined ? null : toMs(opts.createdAfter, 'createdAfter', 'memory');
       return [...outbox.values()]
-        .filter((r) => r.conversationKey === key && r.id.startsWith(prefix))
+        .filter(
+          (r) =>
+            r.conversationKey === key &&
+            r.id.startsWith(prefix) &&
+            (after === null || Date.parse(r.createdAt) > after),
+        )
         .sort(compareOutbox)
         .map(copy);
     },

@@ -327,7 +327,10 @@ export function postgresStorage(
        WHERE id = $1`,
     ),
     // starts_with, not a range on id: a range would follow the database's collation, not code points.
-    listOutbox: named(`SELECT row FROM ${t('outbox')} WHERE conversation_key = $1 AND starts_with(id, $2)`),
+    listOutbox: named(
+      `SELECT row FROM ${t('outbox')} WHERE conversation_key = $1 AND starts_with(id, $2)
+       AND ($3::timestamptz IS NULL OR created_at > $3::timestamptz)`,
+    ),
     listEvents: named(
       `SELECT seq, event FROM ${t('events')} WHERE conversation_key = $1 AND ($2::text IS NULL OR thread_id = $2)
        ORDER BY seq`,
@@ -440,9 +443,12 @@ export function postgresStorage(
     },
 
     async listOutbox(key, opts = {}) {
+      const after =
+        opts.createdAfter === undefined ? null : toMs(opts.createdAfter, 'createdAfter', 'postgres');
       const rows = await query<{ row: OutboxMessage }>('listOutbox', sql.listOutbox, [
         key,
         opts.idPrefix ?? '',
+        after === null ? null : new Date(after).toISOString(),
       ]);
       return rows.map((r) => r.row).sort(compareOutbox);
     },

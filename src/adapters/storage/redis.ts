@@ -319,8 +319,14 @@ export function redisStorage(options: RedisStorageOptions): StorageAdapter {
     async listOutbox(key, opts = {}) {
       return run('listOutbox', async (r) => {
         const prefix = opts.idPrefix ?? '';
-        // Only the rows asked for are fetched and parsed.
-        const ids = (await r.zrange(`${p}ob:conv:${key}`, 0, -1)).filter((id) => id.startsWith(prefix));
+        const after =
+          opts.createdAfter === undefined ? null : toMs(opts.createdAfter, 'createdAfter', 'redis');
+        // Only the rows asked for are fetched and parsed; the conversation's set is scored by creation time.
+        const listed =
+          after === null
+            ? await r.zrange(`${p}ob:conv:${key}`, 0, -1)
+            : await r.zrangebyscore(`${p}ob:conv:${key}`, `(${after}`, '+inf');
+        const ids = listed.filter((id) => id.startsWith(prefix));
         const raws = await Promise.all(ids.map((id) => getRaw(r, id)));
         return raws.flatMap((raw) => (raw ? [JSON.parse(raw) as OutboxMessage] : [])).sort(compareOutbox);
       });

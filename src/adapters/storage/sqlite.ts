@@ -197,6 +197,9 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     listOutboxRange: db.prepare(
       `SELECT row FROM ${t('outbox')} WHERE id >= ? AND id < ? AND +conversation_key = ?`,
     ),
+    listOutboxSince: db.prepare(
+      `SELECT row FROM ${t('outbox')} WHERE conversation_key = ? AND created_ms > ?`,
+    ),
     due: db.prepare(
       `SELECT row FROM ${t('outbox')} WHERE due_ms IS NOT NULL AND due_ms <= ? ORDER BY created_ms, id LIMIT ?`,
     ),
@@ -514,10 +517,18 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
       g('listOutbox', () => {
         const prefix = opts.idPrefix ?? '';
         const end = prefixEnd(prefix);
-        const rows = end === null ? q.listOutbox.all(key) : q.listOutboxRange.all(prefix, end, key);
+        const after =
+          opts.createdAfter === undefined ? null : toMs(opts.createdAfter, 'createdAfter', 'sqlite');
+        // A time reads the conversation's recent rows through the (conversation_key, created_ms) index.
+        const rows =
+          after !== null
+            ? q.listOutboxSince.all(key, after)
+            : end === null
+              ? q.listOutbox.all(key)
+              : q.listOutboxRange.all(prefix, end, key);
         return rows
           .map((r: unknown) => parseRow(r)!)
-          .filter((r) => r.id.startsWith(prefix)) // only does anything for a prefix ending in U+10FFFF
+          .filter((r) => r.id.startsWith(prefix)) // a time, or a prefix ending in U+10FFFF, read more
           .sort(compareOutbox);
       }),
     listEvents: (key, opts = {}) =>

@@ -123,6 +123,14 @@ export interface OutboxUpdate {
   leaseUntil?: string;
 }
 
+/** What {@link StorageAdapter.listOutbox} narrows to; callers still check each row (a host adapter may ignore it). */
+export interface ListOutboxOptions {
+  /** Only rows whose id starts with this (code points, case-sensitive). */
+  idPrefix?: string;
+  /** Only rows created strictly after this ISO-8601 time. */
+  createdAfter?: string;
+}
+
 /**
  * One storage interface; memory, SQLite, PostgreSQL and Redis implement it and pass one contract suite
  * (`storageContract` from `smsflow/testing`). All times are ISO strings supplied by the caller: adapters
@@ -175,8 +183,10 @@ export interface StorageAdapter {
   /**
    * Outbox rows of one conversation, oldest first. With `idPrefix`, only the rows whose id starts with it (the
    * engine asks for the replies of one message's effects, `<message id>:e…`, without reading the whole history).
+   * With `createdAfter` (ISO-8601), only the rows created strictly after it (the proactive coordinator counts the
+   * last 24 hours' messages for its frequency cap). Both together: rows that satisfy both.
    */
-  listOutbox(key: string, options?: { idPrefix?: string }): Promise<OutboxMessage[]>;
+  listOutbox(key: string, options?: ListOutboxOptions): Promise<OutboxMessage[]>;
   /** Transcript events of a conversation (optionally one thread), in insertion order. */
   listEvents(key: string, options?: { threadId?: string }): Promise<StoredEvent[]>;
   /** Conversations, most recently updated first. */
