@@ -15,6 +15,7 @@ import {
   type ConversationState,
   type Effect,
   type InboundMessage,
+  isCanonicalInstant,
   type Json,
   type OutboundKind,
   type OutboundReply,
@@ -66,8 +67,13 @@ class Output {
   }
 }
 
+// A time already in toISOString()'s form (what channels write) is used as it is: no parse and format per step.
 const toIso = (value: string | Date): string =>
-  typeof value === 'string' ? new Date(value).toISOString() : value.toISOString();
+  typeof value === 'string'
+    ? isCanonicalInstant(value)
+      ? value
+      : new Date(value).toISOString()
+    : value.toISOString();
 
 /** The pure step behind `bot.step`. See {@link Bot.step}. */
 export function runStep(

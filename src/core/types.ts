@@ -55,6 +55,17 @@ export type InboundMessageInput = z.input<typeof inboundMessageSchema>;
 
 // `toISOString()`'s own form, years 0000-9999.
 const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * Whether `text` is an instant exactly as `toISOString()` writes it (`2026-12-01T10:00:00.000Z`, a real date
+ * and time), so `new Date(text).toISOString() === text` and it can be used as it is.
+ *
+ * @example
+ * isCanonicalInstant('2026-12-01T10:00:00.000Z') // true; '2026-02-30T00:00:00.000Z' and '2026-12-01T10:00:00Z' are false
+ */
+export function isCanonicalInstant(text: string): boolean {
+  return CANONICAL_ISO.test(text) && isRealInstant(text);
+}
 const CHANNELS: ReadonlySet<unknown> = new Set(channelSchema.options);
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 /** Whether a string of CANONICAL_ISO's form names a real instant (no Feb 30, no 24:00, no leap second). */
@@ -92,9 +103,7 @@ export function safeParseInboundMessage(
     boundedString(m.from, 1, 64) &&
     boundedString(m.to, 1, 64) &&
     boundedString(m.text, 0, MAX_INBOUND_TEXT) &&
-    (at instanceof Date
-      ? !Number.isNaN(at.getTime())
-      : typeof at === 'string' && CANONICAL_ISO.test(at) && isRealInstant(at)) &&
+    (at instanceof Date ? !Number.isNaN(at.getTime()) : typeof at === 'string' && isCanonicalInstant(at)) &&
     (m.channel === undefined || CHANNELS.has(m.channel)) &&
     (m.provider === undefined || boundedString(m.provider, 0, 64)) &&
     (m.media === undefined || (Array.isArray(m.media) && m.media.length === 0)) &&

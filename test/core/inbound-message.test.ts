@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { inboundMessageSchema, MAX_INBOUND_TEXT, safeParseInboundMessage } from '../../src/core/types.js';
+import {
+  inboundMessageSchema,
+  isCanonicalInstant,
+  MAX_INBOUND_TEXT,
+  safeParseInboundMessage,
+} from '../../src/core/types.js';
 
 /** Both parses must agree: success, and on success the same object (values, undefined keys, key order). */
 function expectSameAnswer(input: unknown): void {
@@ -117,6 +122,34 @@ describe('safeParseInboundMessage: the same answers as inboundMessageSchema.safe
     );
     for (const at of ['2000-02-29T00:00:00.000Z', '1900-02-29T00:00:00.000Z', '2026-01-00T00:00:00.000Z'])
       expectSameAnswer({ ...base, receivedAt: at });
+  });
+
+  it('isCanonicalInstant: true exactly for the strings Date writes back unchanged', () => {
+    const pad = (n: number, width: number) => String(n).padStart(width, '0');
+    const canonical = fc
+      .tuple(
+        fc.integer({ min: 0, max: 9999 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        fc.integer({ min: 0, max: 25 }),
+        fc.integer({ min: 0, max: 61 }),
+        fc.integer({ min: 0, max: 61 }),
+        fc.integer({ min: 0, max: 999 }),
+      )
+      .map(
+        ([y, mo, d, h, mi, sec, ms]) =>
+          `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(sec, 2)}.${pad(ms, 3)}Z`,
+      );
+    const writtenBack = (text: string) => {
+      const ms = Date.parse(text);
+      return !Number.isNaN(ms) && new Date(ms).toISOString() === text;
+    };
+    fc.assert(
+      fc.property(fc.oneof(canonical, fc.string()), (text) => isCanonicalInstant(text) === writtenBack(text)),
+      { numRuns: 5000 },
+    );
+    expect(isCanonicalInstant('2026-12-01T10:00:00.000Z')).toBe(true);
+    expect(isCanonicalInstant('2026-12-01T10:00:00Z')).toBe(false); // Date writes milliseconds
   });
 
   it('agrees with keys present but undefined, and drops unknown keys', () => {
