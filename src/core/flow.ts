@@ -156,6 +156,7 @@ export function defineFlow(flow: FlowDefinition): FlowDefinition {
  * renderTemplate('Hi {name}', { name: 'Ann' }) // 'Hi Ann'
  */
 export function renderTemplate(template: string, vars: { [name: string]: Json } = {}): string {
+  if (!template.includes('{')) return template; // most replies have no placeholder
   return template.replace(/\{(\w+)\}/g, (_, name: string) => {
     const value = vars[name];
     return value === undefined || value === null ? '' : String(value);

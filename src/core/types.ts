@@ -68,12 +68,16 @@ export function isCanonicalInstant(text: string): boolean {
 }
 const CHANNELS: ReadonlySet<unknown> = new Set(channelSchema.options);
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/** The number written by the two ASCII digits at `at` (CANONICAL_ISO has checked they are digits). */
+const twoDigits = (text: string, at: number): number =>
+  (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
 /** Whether a string of CANONICAL_ISO's form names a real instant (no Feb 30, no 24:00, no leap second). */
 const isRealInstant = (text: string): boolean => {
-  const field = (from: number, to: number) => Number(text.slice(from, to));
-  const [y, month, day] = [field(0, 4), field(5, 7), field(8, 10)];
-  if (month < 1 || month > 12 || day < 1 || field(11, 13) > 23 || field(14, 16) > 59 || field(17, 19) > 59)
-    return false;
+  const y = twoDigits(text, 0) * 100 + twoDigits(text, 2);
+  const month = twoDigits(text, 5);
+  const day = twoDigits(text, 8);
+  if (month < 1 || month > 12 || day < 1) return false;
+  if (twoDigits(text, 11) > 23 || twoDigits(text, 14) > 59 || twoDigits(text, 17) > 59) return false;
   const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
   return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
 };
