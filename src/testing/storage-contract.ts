@@ -103,6 +103,17 @@ export function storageContract(options: StorageContractOptions): void {
     let key: string;
     const commit = (over: Partial<CommitInput> & { expectedVersion: number }) =>
       s.commit({ key, state: stateFixture(key, at(1)), events: [], outbox: [], ...over });
+    /** A new conversation holding one outbox row: what a per-conversation query must leave out. */
+    const commitElsewhere = (id: string, time: string) => {
+      const other = `sms:+1500555${randomUUID()}`;
+      return s.commit({
+        key: other,
+        expectedVersion: 0,
+        state: stateFixture(other, time),
+        events: [],
+        outbox: [outboxFixture(other, id, time)],
+      });
+    };
 
     beforeEach(async () => {
       if (skip) return;
@@ -224,14 +235,7 @@ export function storageContract(options: StorageContractOptions): void {
       ];
       ids.push(`${m}:e€`, `${m}:e\u{1F600}`, `${m}:\u{1F600}`);
       await commit({ expectedVersion: 0, outbox: ids.map((id, i) => outboxFixture(key, id, at(20 - i))) });
-      const other = `sms:+1500555${randomUUID()}`; // the same prefix in another conversation stays out
-      await s.commit({
-        key: other,
-        expectedVersion: 0,
-        state: stateFixture(other, at(1)),
-        events: [],
-        outbox: [outboxFixture(other, `${m}:e9`, at(1))],
-      });
+      await commitElsewhere(`${m}:e9`, at(1)); // the same prefix in another conversation stays out
       const list = async (idPrefix: string) => (await s.listOutbox(key, { idPrefix })).map((r) => r.id);
       expect(await list(`${m}:e`)).toEqual([
         `${m}:e\u{1F600}`,
@@ -249,14 +253,7 @@ export function storageContract(options: StorageContractOptions): void {
       const m = `c${randomUUID().slice(0, 8)}`;
       const rows = [at(1), at(2), at(3), at(4)].map((time, i) => outboxFixture(key, `${m}:r${i}`, time));
       await commit({ expectedVersion: 0, outbox: rows });
-      const other = `sms:+1500555${randomUUID()}`; // recent rows of another conversation stay out
-      await s.commit({
-        key: other,
-        expectedVersion: 0,
-        state: stateFixture(other, at(5)),
-        events: [],
-        outbox: [outboxFixture(other, `${m}:r9`, at(5))],
-      });
+      await commitElsewhere(`${m}:r9`, at(5)); // recent rows of another conversation stay out
       const list = async (options: { createdAfter?: string; idPrefix?: string }) =>
         (await s.listOutbox(key, options)).map((r) => r.id);
       expect(await list({ createdAfter: at(2) })).toEqual([`${m}:r2`, `${m}:r3`]); // strictly after
