@@ -81,7 +81,7 @@ export interface HttpRound {
 
 /** What {@link runHttpBenchmark} measured. */
 export interface HttpBenchResult {
-  /** All rounds together: rate = requests / seconds, p50/p99 = the median round's. */
+  /** All rounds together: rate = the rounds' mean, p50/p99 = the median round's, CPU per request over all. */
   bare: HttpSideResult;
   /** The bare handler plus 30 µs of busy work per request: what a handler that costs that much reaches here. */
   spin: HttpSideResult;
@@ -340,7 +340,7 @@ const median = (values: number[]): number => {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-/** Several runs of one server as one side: requests over seconds, the median run's latencies, CPU over all. */
+/** Several runs of one server as one side: their mean rate, the median run's latencies, CPU over all requests. */
 function combine(name: string, runs: Measured[]): Measured {
   const requests = runs.reduce((n, r) => n + r.requests, 0);
   const weighted = (pick: (r: Measured) => number | undefined) =>
