@@ -137,9 +137,18 @@ export {
 export type {
   Engine,
   EngineChange,
+  EngineInWorkerOptions,
   EngineLogger,
   EngineOptions,
   HandleInboundOptions,
   InboundResult,
+  WorkerEngine,
+  WorkerEngineMethods,
 } from './engine/index.js';
-export { createEngine, maskPhone, redactCardNumbers } from './engine/index.js';
+export {
+  createEngine,
+  engineInWorker,
+  maskPhone,
+  redactCardNumbers,
+  serveEngine,
+} from './engine/index.js';

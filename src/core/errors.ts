@@ -16,6 +16,8 @@ export const errorCodes = {
   SMSFLOW_ERR_OPTED_OUT: 'A send was refused because the recipient opted out.',
   SMSFLOW_ERR_CONFLICT: 'A conversation was changed by another writer; the write was not applied.',
   SMSFLOW_ERR_STORAGE: 'A storage adapter failed.',
+  SMSFLOW_ERR_ENGINE_UNAVAILABLE:
+    "The engine's worker thread exited or could not start; the call was not applied (or its outcome is unknown).",
   SMSFLOW_ERR_NOT_FOUND: 'A conversation, message or thread does not exist.',
   SMSFLOW_ERR_UNKNOWN_EFFECT: 'A flow asked for an effect no action adapter handles.',
 } as const;

@@ -8,3 +8,10 @@ export type {
   HandleInboundOptions,
   InboundResult,
 } from './types.js';
+export {
+  type EngineInWorkerOptions,
+  engineInWorker,
+  serveEngine,
+  type WorkerEngine,
+  type WorkerEngineMethods,
+} from './worker.js';
