@@ -1,7 +1,9 @@
 /**
  * Benchmark (issue 4): requests/second and p99 of the Twilio inbound handler (createInboundHandler on the
  * SQLite adapter, toNodeListener on node:http, replies in TwiML) under 50 concurrent connections with
- * autocannon, against a bare node:http handler answering fixed TwiML, measured in the same run.
+ * autocannon, against a bare node:http handler answering fixed TwiML, measured in the same run. The verdict's
+ * smsflow side runs the engine on the server's event loop (createEngine, the default); the worker side is the
+ * same handler with the engine on a worker thread (engineInWorker, docs/engine.md), measured in the same rounds.
  * Each server runs in its own child process (so autocannon's client work does not share its event loop), and
  * each request to smsflow is a new, correctly signed message (its own MessageSid) from a rotating set of
  * senders; bodies and signatures are computed before the clock starts. Targets: >= 30% of the bare rate,
@@ -20,15 +22,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type AutocannonRequest } from 'autocannon';
-import type { CalendarAdapter } from '../src/adapters/actions/types.js';
 import { parseFormMulti } from '../src/adapters/channels/shared.js';
 import { twilioChannel, twilioSignature } from '../src/adapters/channels/twilio.js';
-import { sqliteStorage } from '../src/adapters/storage/sqlite.js';
-import { createEngine } from '../src/engine/engine.js';
 import type { Engine } from '../src/engine/types.js';
+import { engineInWorker } from '../src/engine/worker.js';
 import { toNodeListener } from '../src/http/node-listener.js';
 import { createInboundHandler } from '../src/http/webhook-handler.js';
-import { salonBot } from '../test/support/salon.js';
+import { benchEngine } from './http-engine.js';
 
 // Fake secrets, as in test/fixtures/twilio/secrets.json: nothing here is a real credential.
 const AUTH_TOKEN = 'fake-twilio-auth-token-for-tests-0001';
@@ -47,7 +47,7 @@ const SCRIPT = ['book', '1', 'hi', 'HELP'];
 const FIXED_TWIML =
   '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Which service would you like? 1 Haircut, 2 Color, 3 Blowout</Message></Response>';
 
-type Side = 'bare' | 'spin' | 'layer' | 'smsflow';
+type Side = 'bare' | 'spin' | 'layer' | 'smsflow' | 'worker';
 
 /** One side's figures. */
 export interface HttpSideResult {
@@ -69,7 +69,7 @@ export interface HttpSideResult {
   mainUsPerRequest?: number;
 }
 
-/** One round: bare and smsflow measured back to back. */
+/** One round: bare, smsflow and worker measured back to back. */
 export interface HttpRound {
   bareRate: number;
   smsflowRate: number;
@@ -77,6 +77,9 @@ export interface HttpRound {
   ratio: number;
   /** smsflow's p99 in this round, in ms. */
   smsflowP99: number;
+  workerRate: number;
+  /** workerRate / bareRate. */
+  workerRatio: number;
 }
 
 /** What {@link runHttpBenchmark} measured. */
@@ -87,10 +90,15 @@ export interface HttpBenchResult {
   spin: HttpSideResult;
   /** The same webhook handler with an engine stub (no step, no storage): the webhook layer's own share. */
   layer: HttpSideResult;
+  /** The handler with the engine on the event loop (createEngine in the server's thread): the verdict's side. */
   smsflow: HttpSideResult;
+  /** The same handler with the engine on a worker thread (engineInWorker). */
+  worker: HttpSideResult;
   rounds: HttpRound[];
   /** The median round's smsflow rate / bare rate (target >= 0.3). */
   ratio: number;
+  /** The median round's worker rate / bare rate. */
+  workerRatio: number;
   /** Whether both targets (median ratio >= 0.3, median smsflow p99 <= 20 ms, no failures) were met. */
   ok: boolean;
 }
@@ -150,20 +158,18 @@ const stubEngine: Pick<Engine, 'handleInbound' | 'handleStatus'> = {
   handleStatus: async () => null,
 };
 
-function smsflowListener(
-  dbPath: string,
-  layerOnly = false,
-): (req: IncomingMessage, res: ServerResponse) => void {
-  const calendar: CalendarAdapter = {
-    name: 'instant',
-    check: async () => ({ available: true }),
-    book: async (_r, ctx) => ({ bookingId: `bk-${ctx.effectId}` }),
-    reschedule: async (r) => ({ bookingId: r.bookingId }),
-    cancel: async () => ({ cancelled: true }),
-  };
-  const engine = layerOnly
-    ? stubEngine
-    : createEngine({ bot: salonBot(), storage: sqliteStorage({ path: dbPath }), actions: { calendar } });
+/** Starts TypeScript worker modules under tsx (Node passes no `--import` loader to worker threads). */
+const TS_WORKER = new URL('../test/support/ts-worker.mjs', import.meta.url);
+
+function smsflowListener(kind: Side, dbPath: string): (req: IncomingMessage, res: ServerResponse) => void {
+  const engine =
+    kind === 'layer'
+      ? stubEngine
+      : kind === 'worker'
+        ? engineInWorker(TS_WORKER, {
+            workerData: { entry: new URL('./http-engine-worker.ts', import.meta.url).href, dbPath },
+          })
+        : benchEngine(dbPath);
   const channel = twilioChannel({ authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID, from: BUSINESS });
   // The limiter stays in the path (its cost counts) with a budget no sender reaches in the run.
   const inbound = createInboundHandler({
@@ -175,14 +181,10 @@ function smsflowListener(
   return toNodeListener(inbound);
 }
 
-/** Child side: `bench/http.ts --serve bare|spin|layer|smsflow <dbPath>` prints its port and serves until killed. */
-function serve(kind: string, dbPath: string): void {
+/** Child side: `bench/http.ts --serve bare|spin|layer|smsflow|worker <dbPath>` prints its port and serves until killed. */
+function serve(kind: Side, dbPath: string): void {
   const server = createServer(
-    kind === 'bare'
-      ? bareListener
-      : kind === 'spin'
-        ? spinListener
-        : smsflowListener(dbPath, kind === 'layer'),
+    kind === 'bare' ? bareListener : kind === 'spin' ? spinListener : smsflowListener(kind, dbPath),
   );
   // A clean exit on SIGTERM, so `BENCH_CHILD_NODE_OPTIONS=--cpu-prof` can write its profile.
   process.once('SIGTERM', () => server.close(() => process.exit(0)));
@@ -389,18 +391,26 @@ export async function runHttpBenchmark(): Promise<HttpBenchResult> {
   };
   const bareRuns: Measured[] = [];
   const smsflowRuns: Measured[] = [];
+  const workerRuns: Measured[] = [];
   let spin: Measured;
   let layer: Measured;
   try {
     const bareServer = await start('bare');
     const smsflowServer = await start('smsflow');
+    const workerServer = await start('worker');
+    // Each smsflow side has its own database; each cursor runs on across rounds, so no message id repeats.
     const cursor: Cursor = { next: 0 };
+    const workerCursor: Cursor = { next: 0 };
+    const sides = [
+      () => measureServer(bareServer, bodies).then((r) => bareRuns.push(r)),
+      () => measureServer(smsflowServer, bodies, cursor).then((r) => smsflowRuns.push(r)),
+      () => measureServer(workerServer, bodies, workerCursor).then((r) => workerRuns.push(r)),
+    ];
     for (let round = 0; round < ROUNDS; round++) {
-      const bareFirst = round % 2 === 0;
-      if (bareFirst) bareRuns.push(await measureServer(bareServer, bodies));
-      smsflowRuns.push(await measureServer(smsflowServer, bodies, cursor));
-      if (!bareFirst) bareRuns.push(await measureServer(bareServer, bodies));
+      // bare, smsflow, worker; then worker, smsflow, bare; …
+      for (const side of round % 2 === 0 ? sides : [...sides].reverse()) await side();
     }
+    await stop(workerServer);
     await stop(smsflowServer);
     await stop(bareServer);
     const once = async (kind: Side) => {
@@ -422,23 +432,30 @@ export async function runHttpBenchmark(): Promise<HttpBenchResult> {
     smsflowRate: smsflowRuns[i]!.rate,
     ratio: smsflowRuns[i]!.rate / b.rate,
     smsflowP99: smsflowRuns[i]!.p99,
+    workerRate: workerRuns[i]!.rate,
+    workerRatio: workerRuns[i]!.rate / b.rate,
   }));
   const bare = combine('bare', bareRuns);
   const smsflow = combine('smsflow', smsflowRuns);
+  const worker = combine('worker', workerRuns);
   const ratio = median(rounds.map((r) => r.ratio));
+  const workerRatio = median(rounds.map((r) => r.workerRatio));
   const ok = ratio >= 0.3 && smsflow.p99 <= 20 && smsflow.failures === 0;
   const row = (s: HttpSideResult) =>
     `${s.name.padEnd(9)} ${s.rate.toFixed(0).padStart(8)} req/s   p50 ${String(s.p50).padStart(4)} ms   p99 ${String(s.p99).padStart(4)} ms   ${s.requests} requests, ${s.failures} failed, server CPU ${(s.cpuUsPerRequest ?? 0).toFixed(0)} µs/request${s.mainUsPerRequest === undefined ? '' : ` (main thread ${s.mainUsPerRequest.toFixed(0)})`}`;
   console.log(
-    `Twilio inbound webhook, ${CONNECTIONS} connections; bare and smsflow in ${ROUNDS} alternating rounds of ${ROUND_S} s each`,
+    `Twilio inbound webhook, ${CONNECTIONS} connections; bare, smsflow (engine on the event loop) and worker (engine on a worker thread) in ${ROUNDS} rounds of ${ROUND_S} s each, the order reversed every other round`,
   );
   for (const [i, r] of rounds.entries()) {
     console.log(
-      `  round ${i + 1}: bare ${r.bareRate.toFixed(0)} req/s, smsflow ${r.smsflowRate.toFixed(0)} req/s (p99 ${r.smsflowP99} ms): ${(r.ratio * 100).toFixed(1)}%`,
+      `  round ${i + 1}: bare ${r.bareRate.toFixed(0)} req/s, smsflow ${r.smsflowRate.toFixed(0)} req/s (p99 ${r.smsflowP99} ms): ${(r.ratio * 100).toFixed(1)}%; worker ${r.workerRate.toFixed(0)} req/s: ${(r.workerRatio * 100).toFixed(1)}%`,
     );
   }
   console.log(row(bare));
   console.log(row(smsflow));
+  console.log(
+    `${row(worker)}\n  (the engine on a worker thread instead of the event loop: ${(workerRatio * 100).toFixed(1)}% of bare, median round)`,
+  );
   const share = (s: HttpSideResult) => `${((s.rate / bare.rate) * 100).toFixed(1)}% of bare`;
   console.log(
     `${row(spin)}\n  (reference: the bare handler plus ${SPIN_US} µs of busy work per request reaches ${share(spin)} on this host)`,
@@ -449,19 +466,23 @@ export async function runHttpBenchmark(): Promise<HttpBenchResult> {
   console.log(
     `smsflow / bare, median round: ${(ratio * 100).toFixed(1)}% (target >= 30%), p99 ${smsflow.p99} ms (target <= 20 ms): ${ok ? 'OK' : 'MISSED'}`,
   );
-  if (smsflow.wrapped) console.log('note: precomputed messages ran out; later requests were duplicates');
+  if (smsflow.wrapped || worker.wrapped)
+    console.log('note: precomputed messages ran out; later requests were duplicates');
   const strip = ({ wrapped: _w, ...side }: Measured): HttpSideResult => side;
   return {
     bare: strip(bare),
     spin: strip(spin),
     layer: strip(layer),
     smsflow: strip(smsflow),
+    worker: strip(worker),
     rounds,
     ratio,
+    workerRatio,
     ok,
   };
 }
 
 const self = process.argv[1] === fileURLToPath(import.meta.url);
-if (self && process.argv[2] === '--serve') serve(process.argv[3] ?? 'bare', process.argv[4] ?? ':memory:');
+if (self && process.argv[2] === '--serve')
+  serve((process.argv[3] ?? 'bare') as Side, process.argv[4] ?? ':memory:');
 else if (self) await runHttpBenchmark();

@@ -3,8 +3,8 @@
  * thread an object with the engine's methods that forwards every call to it. The webhook handlers only call
  * `handleInbound`/`handleStatus`, so they take it as their `engine` unchanged; the event loop that answers
  * webhooks then never runs a step or a storage call (better-sqlite3 is synchronous), and a second core does.
- * Calls made in the same turn of the event loop cross the thread boundary as one message, and so do their
- * results. A worker that dies fails the calls in flight with `SMSFLOW_ERR_ENGINE_UNAVAILABLE` (the webhook
+ * Calls made in the same callback cross the thread boundary as one message, and the results of one turn of the
+ * worker's event loop come back as one. A worker that dies fails the calls in flight with `SMSFLOW_ERR_ENGINE_UNAVAILABLE` (the webhook
  * handlers answer 503 + Retry-After, so the provider redelivers, and the engine's idempotency makes that safe);
  * the next call after `restartDelayMs` starts a new worker.
  */
@@ -246,7 +246,9 @@ export function engineInWorker(module: string | URL, options: EngineInWorkerOpti
   const schedule = () => {
     if (scheduled) return;
     scheduled = true;
-    setImmediate(flush);
+    // At the end of the current callback, not of the turn: the worker starts on the first webhooks while this
+    // thread still reads the next ones (a turn-sized batch kept one of the two threads waiting for the other).
+    queueMicrotask(flush);
   };
   let started: { intervalMs?: number } | undefined | null = null; // null: start() never called
   const listeners = new Set<(change: EngineChange) => void>();
