@@ -228,7 +228,12 @@ export function engineInWorker(module: string | URL, options: EngineInWorkerOpti
   const restartDelayMs = options.restartDelayMs ?? 1_000;
   const closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
   const logger = options.logger ?? silent;
-  if (!Number.isFinite(restartDelayMs) || restartDelayMs < 0 || !Number.isFinite(closeTimeoutMs)) {
+  if (
+    !Number.isFinite(restartDelayMs) ||
+    restartDelayMs < 0 ||
+    !Number.isFinite(closeTimeoutMs) ||
+    closeTimeoutMs < 0
+  ) {
     throw new SmsflowError(
       'SMSFLOW_ERR_INVALID_CONFIG',
       `engineInWorker: restartDelayMs and closeTimeoutMs must be non-negative numbers (received ${String(restartDelayMs)}, ${String(closeTimeoutMs)}).`,
@@ -408,7 +413,7 @@ export function engineInWorker(module: string | URL, options: EngineInWorkerOpti
     },
     async stop() {
       started = null;
-      if (worker) await call('stop', []);
+      if (worker && !closed) await call('stop', []);
     },
     onChange(listener) {
       listeners.add(listener);

@@ -232,6 +232,7 @@ describe('engineInWorker', () => {
       isSmsflowError(e, 'SMSFLOW_ERR_ENGINE_UNAVAILABLE'),
     );
     await engine.close(); // twice is fine
+    await engine.stop(); // and stopping a closed engine too
     // The database was closed, not torn: another connection reads what the worker committed.
     const storage = sqliteStorage({ path: dbPath });
     try {
@@ -256,6 +257,7 @@ describe('engineInWorker', () => {
 
   it('refuses bad options and serveEngine on the main thread', () => {
     expect(() => engineInWorker(BOOT, { restartDelayMs: -1 })).toThrow(/restartDelayMs/);
+    expect(() => engineInWorker(BOOT, { closeTimeoutMs: -1 })).toThrow(/closeTimeoutMs/);
     expect(() => serveEngine(() => ({}) as never)).toThrow(/worker thread/);
   });
 });
