@@ -223,6 +223,16 @@ describe('engineInWorker', () => {
     await expect(engine.handleInbound(inbound('SM2', 'book'))).rejects.toThrow(/no database configured/);
   });
 
+  it('reports a worker module that cannot be loaded', async () => {
+    const { logger, lines } = recordingLogger();
+    const engine = engineInWorker(new URL('./support/no-such-module.mjs', import.meta.url), { logger });
+    engines.push(engine);
+    const error = await engine.handleInbound(inbound('SM1', 'book')).catch((e: unknown) => e);
+    expect(isSmsflowError(error, 'SMSFLOW_ERR_ENGINE_UNAVAILABLE')).toBe(true);
+    expect((error as Error).message).toMatch(/worker failed: .*no-such-module/);
+    expect(lines.some((l) => l.startsWith('error engine worker failed'))).toBe(true);
+  });
+
   it('close() stops the worker cleanly; later calls are refused', async () => {
     const { engine, dbPath } = start();
     engine.start({ intervalMs: 50 });
