@@ -17,13 +17,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { CalendarAdapter } from '../src/adapters/actions/types.js';
 import { memoryStorage } from '../src/adapters/storage/memory.js';
 import { postgresStorage } from '../src/adapters/storage/postgres.js';
 import { redisStorage } from '../src/adapters/storage/redis.js';
 import { sqliteStorage } from '../src/adapters/storage/sqlite.js';
 import type { StorageAdapter } from '../src/adapters/storage/types.js';
 import { createEngine } from '../src/engine/engine.js';
+import { instantCalendar } from '../test/support/instant-calendar.js';
 import { salonBot } from '../test/support/salon.js';
 
 const WORKERS = 4;
@@ -33,13 +33,7 @@ const WORKER_CONCURRENCY = [2, 8];
 const WARM_OFFSET = 1_000_000;
 const script = ['book', '1', 'tomorrow 3pm', 'no', 'Fri 10:30am', 'yes', 'hi', 'HELP'];
 const T0 = Date.parse('2026-11-24T17:00:00Z');
-const calendar: CalendarAdapter = {
-  name: 'instant',
-  check: async () => ({ available: true }),
-  book: async (_r, ctx) => ({ bookingId: `bk-${ctx.effectId}` }),
-  reschedule: async (r) => ({ bookingId: r.bookingId }),
-  cancel: async () => ({ cancelled: true }),
-};
+const calendar = instantCalendar();
 
 /** One adapter's figures. */
 export interface EngineBenchResult {

@@ -11,6 +11,7 @@ import { createEngine } from '../../src/engine/engine.js';
 import type { EngineChange, EngineLogger } from '../../src/engine/types.js';
 import { engineInWorker, serveEngine, type WorkerEngine } from '../../src/engine/worker.js';
 import { createInboundHandler } from '../../src/http/webhook-handler.js';
+import { instantCalendar } from '../support/instant-calendar.js';
 import { salonBot } from '../support/salon.js';
 
 const BOOT = new URL('../support/ts-worker.mjs', import.meta.url);
@@ -66,15 +67,7 @@ describe('engineInWorker', () => {
     const local = createEngine({
       bot: salonBot(),
       storage: memoryStorage(),
-      actions: {
-        calendar: {
-          name: 'test',
-          check: async () => ({ available: true }),
-          book: async (_r, ctx) => ({ bookingId: `bk-${ctx.effectId}` }),
-          reschedule: async (r) => ({ bookingId: r.bookingId }),
-          cancel: async () => ({ cancelled: true }),
-        },
-      },
+      actions: { calendar: instantCalendar('test') },
       clock: () => new Date(CLOCK_MS),
     });
     const texts = ['book', '1', 'tomorrow 3pm', 'yes', 'HELP'];

@@ -4,30 +4,22 @@
  * the worker thread before the engine sees it; `HANG` never answers and keeps the thread alive.
  */
 import { workerData } from 'node:worker_threads';
-import type { CalendarAdapter } from '../../../src/adapters/actions/types.js';
 import { memoryStorage } from '../../../src/adapters/storage/memory.js';
 import { sqliteStorage } from '../../../src/adapters/storage/sqlite.js';
 import { SmsflowError } from '../../../src/core/errors.js';
 import { createEngine } from '../../../src/engine/engine.js';
 import { serveEngine } from '../../../src/engine/worker.js';
+import { instantCalendar } from '../../support/instant-calendar.js';
 import { salonBot } from '../../support/salon.js';
 
 const data = workerData as { dbPath?: string; failStart?: boolean; clockMs?: number };
-
-const calendar: CalendarAdapter = {
-  name: 'test',
-  check: async () => ({ available: true }),
-  book: async (_r, ctx) => ({ bookingId: `bk-${ctx.effectId}` }),
-  reschedule: async (r) => ({ bookingId: r.bookingId }),
-  cancel: async () => ({ cancelled: true }),
-};
 
 serveEngine(async () => {
   if (data.failStart) throw new SmsflowError('SMSFLOW_ERR_INVALID_CONFIG', 'no database configured');
   const engine = createEngine({
     bot: salonBot(),
     storage: data.dbPath ? sqliteStorage({ path: data.dbPath }) : memoryStorage(),
-    actions: { calendar },
+    actions: { calendar: instantCalendar('test') },
     ...(data.clockMs ? { clock: () => new Date(data.clockMs!) } : {}),
   });
   const handleInbound = engine.handleInbound.bind(engine);

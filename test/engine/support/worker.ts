@@ -10,7 +10,6 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CalendarAdapter } from '../../../src/adapters/actions/types.js';
 import { memoryStorage } from '../../../src/adapters/storage/memory.js';
 import { postgresStorage } from '../../../src/adapters/storage/postgres.js';
 import { redisStorage } from '../../../src/adapters/storage/redis.js';
@@ -19,6 +18,7 @@ import type { StorageAdapter } from '../../../src/adapters/storage/types.js';
 import type { InboundMessageInput } from '../../../src/core/types.js';
 import { createEngine } from '../../../src/engine/engine.js';
 import type { EngineLogger } from '../../../src/engine/types.js';
+import { instantCalendar } from '../../support/instant-calendar.js';
 import { salonBot } from '../../support/salon.js';
 import { fakeProviderChannel } from './fake-provider.js';
 
@@ -48,14 +48,7 @@ async function openStorage(): Promise<StorageAdapter> {
   }
 }
 
-/** Always free; the booking id derives from the effect id, so a re-run effect books the same slot. */
-const calendar: CalendarAdapter = {
-  name: 'instant',
-  check: async () => ({ available: true }),
-  book: async (_request, ctx) => ({ bookingId: `bk-${ctx.effectId}` }),
-  reschedule: async (request) => ({ bookingId: request.bookingId }),
-  cancel: async () => ({ cancelled: true }),
-};
+const calendar = instantCalendar();
 
 const line = (level: string) => (obj: object, msg?: string) =>
   process.stderr.write(`${JSON.stringify({ level, worker, msg, ...obj })}\n`);
