@@ -255,7 +255,7 @@ export function engineInWorker(module: string | URL, options: EngineInWorkerOpti
     // thread still reads the next ones (a turn-sized batch kept one of the two threads waiting for the other).
     queueMicrotask(flush);
   };
-  let started: { intervalMs?: number } | undefined | null = null; // null: start() never called
+  let started: { intervalMs?: number } | null = null; // null: start() never called
   const listeners = new Set<(change: EngineChange) => void>();
 
   const failAll = (error: Error) => {
@@ -314,16 +314,10 @@ export function engineInWorker(module: string | URL, options: EngineInWorkerOpti
   function flush() {
     scheduled = false;
     const calls = outgoing;
-    if (calls.length === 0) return;
-    outgoing = [];
     const w = worker;
-    if (!w) {
-      for (const [id] of calls) {
-        pending.get(id)?.reject(unavailable("the engine's worker exited before the call was sent."));
-        pending.delete(id);
-      }
-      return;
-    }
+    // No worker: it exited after these were queued, and its exit already failed them and emptied the queue.
+    if (calls.length === 0 || !w) return;
+    outgoing = [];
     try {
       w.postMessage(calls);
     } catch {
