@@ -3,8 +3,8 @@
  * thread an object with the engine's methods that forwards every call to it. The webhook handlers only call
  * `handleInbound`/`handleStatus`, so they take it as their `engine` unchanged; the event loop that answers
  * webhooks then never runs a step or a storage call (better-sqlite3 is synchronous), and a second core does.
- * Calls made in the same callback cross the thread boundary as one message, and the results of one turn of the
- * worker's event loop come back as one. A worker that dies fails the calls in flight with `SMSFLOW_ERR_ENGINE_UNAVAILABLE` (the webhook
+ * Calls made in the same callback cross the thread boundary as one message, and so do the results settled in
+ * one callback on the worker. A worker that dies fails the calls in flight with `SMSFLOW_ERR_ENGINE_UNAVAILABLE` (the webhook
  * handlers answer 503 + Retry-After, so the provider redelivers, and the engine's idempotency makes that safe);
  * the next call after `restartDelayMs` starts a new worker.
  */
@@ -144,7 +144,9 @@ export function serveEngine(engine: Engine | (() => Engine | Promise<Engine>)): 
     }
   };
   const queue = () => {
-    if (answers.length + changes.length === 1) setImmediate(flush);
+    // At the end of the callback that produced them (a group commit settles a whole wave in one): waiting for
+    // the end of the turn held every answer back by the rest of the worker's turn.
+    if (answers.length + changes.length === 1) queueMicrotask(flush);
   };
   const answer = (entry: Answer) => {
     answers.push(entry);
