@@ -4,9 +4,9 @@
  * `handleInbound`/`handleStatus`, so they take it as their `engine` unchanged; the event loop that answers
  * webhooks then never runs a step or a storage call (better-sqlite3 is synchronous), and a second core does.
  * Calls made in the same callback cross the thread boundary as one message, and so do the results settled in
- * one callback on the worker. A worker that dies fails the calls in flight with `SMSFLOW_ERR_ENGINE_UNAVAILABLE` (the webhook
- * handlers answer 503 + Retry-After, so the provider redelivers, and the engine's idempotency makes that safe);
- * the next call after `restartDelayMs` starts a new worker.
+ * one callback on the worker. A worker that dies fails the calls in flight with `SMSFLOW_ERR_ENGINE_UNAVAILABLE`
+ * (the webhook handlers answer 503 + Retry-After, so the provider redelivers, and the engine's idempotency makes
+ * that safe); the next call after `restartDelayMs` starts a new worker.
  */
 import { isMainThread, parentPort, Worker, type WorkerOptions } from 'node:worker_threads';
 import { errorCodes, SmsflowError, type SmsflowErrorCode } from '../core/errors.js';
@@ -44,7 +44,7 @@ type Method = keyof WorkerEngineMethods | 'start' | 'subscribe' | 'unsubscribe' 
 type Call = [id: number, method: Method, args: unknown[]];
 /** One answer: the call's id, then ok and the value, or not ok and the error. */
 type Answer = [id: number, ok: true, value: unknown] | [id: number, ok: false, error: WireError];
-/** What the worker posts: answers and changes of one turn, or a fatal start failure. */
+/** What the worker posts: the answers and changes of one callback, or a fatal start failure. */
 type FromWorker = { answers: Answer[]; changes: EngineChange[] } | { failed: WireError };
 
 interface WireError {
