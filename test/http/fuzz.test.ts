@@ -230,4 +230,46 @@ describe('parseFormMulti (fuzzed)', () => {
       { numRuns: 300 },
     );
   });
+
+  it('matches URLSearchParams on ASCII bodies with any percent escapes (its fast path), valid UTF-8 or not', () => {
+    const hex = (n: number) => n.toString(16).padStart(2, '0');
+    const byteEscape = fc
+      .integer({ min: 0, max: 255 })
+      .chain((b) => fc.constantFrom(`%${hex(b)}`, `%${hex(b).toUpperCase()}`));
+    // Whole UTF-8 characters escaped byte by byte, as providers send them (emoji, accents, RTL).
+    const encodedChar = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 2 }).map(encodeURIComponent);
+    const piece = fc
+      .array(
+        fc.oneof(
+          fc.string({ unit: fc.constantFrom(...'az09+=&~*-._ '.split('')) }),
+          byteEscape,
+          encodedChar,
+          fc.constant('%'),
+        ),
+        {
+          maxLength: 8,
+        },
+      )
+      .map((parts) => parts.join(''));
+    for (const text of [
+      '?a=1&b',
+      '%C0%80',
+      'a=%ED%A0%80',
+      'b=%F4%90%80%80',
+      '%EF%BB%BFx=1',
+      'n=%00',
+      'a=b=c',
+      '&&=&',
+      'k',
+      '+%2B+=+',
+    ]) {
+      expect({ ...parseFormMulti(text) }).toEqual(reference(text));
+    }
+    fc.assert(
+      fc.property(piece, (text) => {
+        expect({ ...parseFormMulti(text) }).toEqual(reference(text));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
 });

@@ -159,19 +159,26 @@ function withLegacyQuery(url: string): string {
   return `${url.slice(0, at)}?${stringifyQuery(parseQuery(url.slice(at + 1)))}`;
 }
 
+let lastCandidate: { url: string; first: string } | null = null;
+
 /**
  * Every URL form Twilio may have signed: as received with the port stripped or the default port added, then
  * the WHATWG-normalised URL in the same two forms, each also with the legacy-encoded query (facts §1.1 step 3).
  */
 function* urlCandidates(url: string): Generator<string> {
-  const seen = new Set<string>();
+  // Lazily, most likely first: a genuine request almost always matches the URL as configured, which is the
+  // same text on every webhook of a route, so its first form is remembered.
+  if (lastCandidate?.url !== url) lastCandidate = { url, first: withoutPort(url) };
+  const first = lastCandidate.first;
+  yield first;
+  const seen = new Set<string>([first]);
   const fresh = (u: string) => {
     if (seen.has(u)) return false;
     seen.add(u);
     return true;
   };
-  // Lazily, most likely first: a genuine request almost always matches the URL as configured.
-  for (const u of [withoutPort(url), withDefaultPort(url)]) if (fresh(u)) yield u;
+  const withPort = withDefaultPort(url);
+  if (fresh(withPort)) yield withPort;
   if (!URL.canParse(url)) return;
   const normalized = new URL(url).toString();
   for (const u of [withoutPort(normalized), withDefaultPort(normalized)]) {

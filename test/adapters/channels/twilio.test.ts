@@ -273,22 +273,21 @@ describe('twilio webhook parsing cost', () => {
       headers: { 'x-twilio-signature': twilioSignature(secrets.authToken, url, { ...fromForm(body) }) },
       body,
     };
-    const parsedTexts: string[] = [];
-    const Original = globalThis.URLSearchParams;
-    globalThis.URLSearchParams = class extends Original {
-      constructor(init?: ConstructorParameters<typeof URLSearchParams>[0]) {
-        super(init);
-        if (typeof init === 'string') parsedTexts.push(init);
-      }
+    // Each parse of the body decodes its escaped `From` once.
+    const decoded: string[] = [];
+    const original = globalThis.decodeURIComponent;
+    globalThis.decodeURIComponent = (text: string) => {
+      decoded.push(text);
+      return original(text);
     };
     try {
       expect(channel.verify(request, NOW)).toEqual({ ok: true });
       const parsed = channel.parseInbound(request, NOW);
       expect(parsed.kind === 'message' && parsed.message.text).toBe('hello');
     } finally {
-      globalThis.URLSearchParams = Original;
+      globalThis.decodeURIComponent = original;
     }
-    expect(parsedTexts.filter((text) => text === body)).toHaveLength(1);
+    expect(decoded.filter((text) => text === '%2B14155550100')).toHaveLength(1);
   });
 });
 
