@@ -139,13 +139,16 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     }
   }
   const t = (name: string) => `"${prefix}${name}"`;
+  // A conversation's transcript rows form a chain, newest first: the conversation row holds the seq of its
+  // last row and each row the seq of the one before it. An index on (conversation_key, seq) put every message's
+  // transcript row on a page of its own conversation (a random page per message to write to the log and later
+  // copy back); the chain adds nothing beyond the conversation row each commit writes anyway.
   db.exec(`
     CREATE TABLE IF NOT EXISTS ${t('conversations')} (key TEXT PRIMARY KEY, version INTEGER NOT NULL,
-      state TEXT NOT NULL, updated_ms INTEGER NOT NULL);
+      state TEXT NOT NULL, updated_ms INTEGER NOT NULL, last_event_seq INTEGER);
     CREATE INDEX IF NOT EXISTS ${t('conversations_updated')} ON ${t('conversations')} (updated_ms);
     CREATE TABLE IF NOT EXISTS ${t('events')} (seq INTEGER PRIMARY KEY AUTOINCREMENT, conversation_key TEXT NOT NULL,
-      thread_id TEXT NOT NULL, at_ms INTEGER NOT NULL, event TEXT NOT NULL);
-    CREATE INDEX IF NOT EXISTS ${t('events_key')} ON ${t('events')} (conversation_key, seq);
+      thread_id TEXT NOT NULL, at_ms INTEGER NOT NULL, event TEXT NOT NULL, prev_seq INTEGER);
     CREATE INDEX IF NOT EXISTS ${t('events_at')} ON ${t('events')} (at_ms);
     CREATE TABLE IF NOT EXISTS ${t('outbox')} (id TEXT PRIMARY KEY, conversation_key TEXT NOT NULL,
       status TEXT NOT NULL, created_ms INTEGER NOT NULL, due_ms INTEGER, provider_message_id TEXT,
@@ -156,28 +159,36 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     CREATE TABLE IF NOT EXISTS ${t('idempotency')} (key TEXT PRIMARY KEY, result TEXT NOT NULL, at_ms INTEGER NOT NULL);
     CREATE INDEX IF NOT EXISTS ${t('idempotency_at')} ON ${t('idempotency')} (at_ms);
   `);
+  chainTranscripts(db, t);
 
   const q = {
     getConv: db.prepare(`SELECT version, state FROM ${t('conversations')} WHERE key = ?`),
     insertConv: db.prepare(
-      `INSERT INTO ${t('conversations')} (key, version, state, updated_ms) VALUES (?, 1, ?, ?)`,
+      `INSERT INTO ${t('conversations')} (key, version, state, updated_ms, last_event_seq) VALUES (?, 1, ?, ?, ?)`,
     ),
     updateConv: db.prepare(
-      `UPDATE ${t('conversations')} SET version = version + 1, state = ?, updated_ms = ? WHERE key = ? AND version = ?`,
+      `UPDATE ${t('conversations')} SET version = version + 1, state = ?, updated_ms = ?,
+         last_event_seq = coalesce(?, last_event_seq) WHERE key = ? AND version = ?`,
     ),
     listConv: db.prepare(
       `SELECT key, version, state FROM ${t('conversations')} WHERE updated_ms > ? ORDER BY updated_ms DESC LIMIT ?`,
     ),
     insertEvent: db.prepare(
-      `INSERT INTO ${t('events')} (conversation_key, thread_id, at_ms, event) VALUES (?, ?, ?, ?)`,
-    ),
-    insertEventAt: db.prepare(
-      `INSERT INTO ${t('events')} (seq, conversation_key, thread_id, at_ms, event) VALUES (?, ?, ?, ?, ?)`,
+      `INSERT INTO ${t('events')} (seq, conversation_key, thread_id, at_ms, event, prev_seq) VALUES (?, ?, ?, ?, ?, ?)`,
     ),
     // The largest seq ever used (AUTOINCREMENT keeps it here even after the newest rows are purged).
     lastSeq: db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = '${prefix}events'`),
+    lastEventOf: db.prepare(`SELECT last_event_seq FROM ${t('conversations')} WHERE key = ?`).pluck(),
+    // Walks the chain from the conversation's last row; a purged row ends it (rows before it are older). CROSS
+    // JOIN keeps the chain the outer loop: otherwise the planner may scan the whole table against it.
     listEvents: db.prepare(
-      `SELECT seq, event FROM ${t('events')} WHERE conversation_key = ? AND (? IS NULL OR thread_id = ?) ORDER BY seq`,
+      `WITH RECURSIVE chain(seq) AS (
+         SELECT last_event_seq FROM ${t('conversations')} WHERE key = ? AND last_event_seq IS NOT NULL
+         UNION ALL
+         SELECT e.prev_seq FROM ${t('events')} e JOIN chain ON e.seq = chain.seq WHERE e.prev_seq IS NOT NULL
+       )
+       SELECT e.seq, e.event FROM chain CROSS JOIN ${t('events')} e ON e.seq = chain.seq
+       WHERE ? IS NULL OR e.thread_id = ? ORDER BY e.seq`,
     ),
     insertOutbox: db.prepare(
       `INSERT OR IGNORE INTO ${t('outbox')} (id, conversation_key, status, created_ms, due_ms, provider_message_id,
@@ -222,12 +233,19 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     ),
   };
 
-  // Transcript rows: the events of one commit that share a thread are one row, a JSON array (one insert and
-  // one set of index entries instead of one per event: most of a message's storage cost was here). Each event
-  // still has its own seq: a row of n events takes the n numbers up to its own seq, reserved by inserting the
-  // row with an explicit seq past the last one ever used (AUTOINCREMENT then carries on after it). A single
-  // event is stored as an object, as rows written before this were; readers take both.
-  const insertEvents = (key: string, events: readonly TranscriptEvent[]) => {
+  // Transcript rows: the events of one commit that share a thread are one row, a JSON array (one insert
+  // instead of one per event: most of a message's storage cost was here). Each event still has its own seq: a
+  // row of n events takes the n numbers up to its own seq, given explicitly past the last one ever used
+  // (AUTOINCREMENT then carries on after it). A single event is stored as an object, as rows written before
+  // this were; readers take both. Each row links to the conversation's row before it, and the conversation
+  // row, written in the same commit, to the last (the chain above). Read under the commit's write lock, so no
+  // other writer takes these seqs meanwhile.
+  type EventRow = { seq: number; threadId: string; atMs: number; event: string; prev: number | null };
+  const eventRows = (key: string, events: readonly TranscriptEvent[]) => {
+    const rows: EventRow[] = [];
+    if (events.length === 0) return { rows, last: null };
+    let prev = (q.lastEventOf.get(key) as number | null | undefined) ?? null;
+    let seq = (q.lastSeq.get() as { seq: number } | undefined)?.seq ?? 0;
     for (let start = 0; start < events.length; ) {
       const threadId = events[start]!.threadId;
       let end = start + 1;
@@ -235,13 +253,12 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
       const run = events.slice(start, end);
       let atMs = Date.parse(run[0]!.at);
       for (const e of run) atMs = Math.max(atMs, Date.parse(e.at)); // purged only once its newest event is old
-      if (run.length === 1) q.insertEvent.run(key, threadId, atMs, JSON.stringify(run[0]));
-      else {
-        const last = (q.lastSeq.get() as { seq: number } | undefined)?.seq ?? 0;
-        q.insertEventAt.run(last + run.length, key, threadId, atMs, JSON.stringify(run));
-      }
+      seq += run.length;
+      rows.push({ seq, threadId, atMs, event: JSON.stringify(run.length === 1 ? run[0] : run), prev });
+      prev = seq;
       start = end;
     }
+    return { rows, last: seq };
   };
   const eventsOf = (key: string, rows: { seq: number; event: string }[]): StoredEvent[] => {
     const out: StoredEvent[] = [];
@@ -287,17 +304,20 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
       }
     }
     const state = JSON.stringify(input.state);
+    const rows = eventRows(input.key, input.events);
     const conflict = (): CommitResult => {
       if (idempotency) q.deleteIdem.run(idempotency.key);
       return { ok: false, reason: 'conflict' };
     };
     if (input.expectedVersion === 0) {
       if (q.getConv.get(input.key)) return conflict();
-      q.insertConv.run(input.key, state, updatedMs);
-    } else if (q.updateConv.run(state, updatedMs, input.key, input.expectedVersion).changes === 0) {
+      q.insertConv.run(input.key, state, updatedMs, rows.last);
+    } else if (
+      q.updateConv.run(state, updatedMs, rows.last, input.key, input.expectedVersion).changes === 0
+    ) {
       return conflict();
     }
-    insertEvents(input.key, input.events);
+    for (const r of rows.rows) q.insertEvent.run(r.seq, input.key, r.threadId, r.atMs, r.event, r.prev);
     for (const row of input.outbox) q.insertOutbox.run(params(row));
     return { ok: true, version: input.expectedVersion + 1 };
   };
@@ -581,6 +601,33 @@ parentPort.on('message', () => {
   parentPort.close();
 });
 `;
+
+/**
+ * Brings a file written before transcript chains up to date, once: adds the two columns, links each
+ * conversation's rows in seq order, and drops the `(conversation_key, seq)` index the chain replaces. One
+ * IMMEDIATE transaction that checks again inside it, so two processes opening the file at once migrate it once.
+ * Processes of an older release must not write the file afterwards: their rows would not be linked.
+ */
+function chainTranscripts(db: BetterSqlite3.Database, t: (name: string) => string): void {
+  const has = (table: string, column: string) =>
+    (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
+  const done = () => has(t('events'), 'prev_seq') && has(t('conversations'), 'last_event_seq');
+  if (done()) return;
+  db.transaction(() => {
+    if (done()) return;
+    if (!has(t('events'), 'prev_seq')) db.exec(`ALTER TABLE ${t('events')} ADD COLUMN prev_seq INTEGER`);
+    if (!has(t('conversations'), 'last_event_seq')) {
+      db.exec(`ALTER TABLE ${t('conversations')} ADD COLUMN last_event_seq INTEGER`);
+    }
+    db.exec(`
+      UPDATE ${t('events')} SET prev_seq = (SELECT max(p.seq) FROM ${t('events')} p
+        WHERE p.conversation_key = ${t('events')}.conversation_key AND p.seq < ${t('events')}.seq);
+      UPDATE ${t('conversations')} SET last_event_seq = (SELECT max(e.seq) FROM ${t('events')} e
+        WHERE e.conversation_key = ${t('conversations')}.key);
+      DROP INDEX IF EXISTS ${t('events_key')};
+    `);
+  }).immediate();
+}
 
 /** Inline checkpoints stay on only as a backstop, far past what the worker lets the log reach. */
 const BACKSTOP_PAGES = 20_000;

@@ -85,19 +85,115 @@ describe('sqliteStorage', () => {
   });
 });
 
+/**
+ * Writes the tables as releases before transcript chains created them (an index on (conversation_key, seq),
+ * no links), with a conversation at version 1 for each key and one row per event.
+ */
+function legacyFile(raw: Database.Database, rows: Array<[key: string, thread: string, event: object]>): void {
+  raw.exec(`
+    CREATE TABLE smsflow_conversations (key TEXT PRIMARY KEY, version INTEGER NOT NULL, state TEXT NOT NULL,
+      updated_ms INTEGER NOT NULL);
+    CREATE INDEX smsflow_conversations_updated ON smsflow_conversations (updated_ms);
+    CREATE TABLE smsflow_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, conversation_key TEXT NOT NULL,
+      thread_id TEXT NOT NULL, at_ms INTEGER NOT NULL, event TEXT NOT NULL);
+    CREATE INDEX smsflow_events_key ON smsflow_events (conversation_key, seq);
+    CREATE INDEX smsflow_events_at ON smsflow_events (at_ms);
+  `);
+  for (const key of new Set(rows.map(([key]) => key))) {
+    raw
+      .prepare('INSERT INTO smsflow_conversations (key, version, state, updated_ms) VALUES (?, 1, ?, ?)')
+      .run(key, JSON.stringify(stateFor(key)), Date.parse(T));
+  }
+  const insert = raw.prepare(
+    'INSERT INTO smsflow_events (conversation_key, thread_id, at_ms, event) VALUES (?, ?, ?, ?)',
+  );
+  for (const [key, thread, event] of rows) insert.run(key, thread, Date.parse(T), JSON.stringify(event));
+}
+
 describe('sqliteStorage transcript rows', () => {
   const ev = (id: string, threadId: string, at: string) =>
     ({ id, threadId, at, type: 'inbound', data: { text: id } }) as const;
 
+  it('links the transcript of a file written before chains once, drops the index they replace, and goes on from it', async () => {
+    const path = join(dir, 'legacy-chain.db');
+    const raw = new Database(path);
+    // Two conversations' rows interleaved, as concurrent traffic wrote them.
+    legacyFile(raw, [
+      ['a', 't1', ev('a0', 't1', T)],
+      ['b', 't2', ev('b0', 't2', T)],
+      ['a', 't1', ev('a1', 't1', T)],
+      ['b', 't2', ev('b1', 't2', T)],
+      ['a', 't3', ev('a2', 't3', T)],
+    ]);
+    // Two processes open the file at once: one migrates, the other finds it done.
+    const [first, second] = [sqliteStorage({ path }), sqliteStorage({ path })];
+    const indexes = raw
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'smsflow_events'")
+      .all()
+      .map((r) => (r as { name: string }).name);
+    expect(indexes).toEqual(['smsflow_events_at']);
+    expect(raw.prepare('SELECT seq, prev_seq FROM smsflow_events ORDER BY seq').all()).toEqual([
+      { seq: 1, prev_seq: null },
+      { seq: 2, prev_seq: null },
+      { seq: 3, prev_seq: 1 },
+      { seq: 4, prev_seq: 2 },
+      { seq: 5, prev_seq: 3 },
+    ]);
+    expect((await second.listEvents('a')).map((e) => e.id)).toEqual(['a0', 'a1', 'a2']);
+    expect((await second.listEvents('a', { threadId: 't1' })).map((e) => e.id)).toEqual(['a0', 'a1']);
+    expect((await second.listEvents('b')).map((e) => e.id)).toEqual(['b0', 'b1']);
+    expect(await first.listEvents('nobody')).toEqual([]);
+    await first.commit({
+      key: 'b',
+      expectedVersion: 1,
+      state: stateFor('b'),
+      events: [ev('b2', 't2', T)],
+      outbox: [],
+    });
+    await second.commit({
+      key: 'c',
+      expectedVersion: 0,
+      state: stateFor('c'),
+      events: [ev('c0', 't4', T)],
+      outbox: [],
+    });
+    expect((await second.listEvents('b')).map((e) => e.id)).toEqual(['b0', 'b1', 'b2']);
+    expect((await first.listEvents('c')).map((e) => e.seq)).toEqual([7]);
+    await Promise.all([first.close(), second.close()]);
+    // Opening it again changes nothing.
+    const again = sqliteStorage({ path });
+    expect((await again.listEvents('a')).map((e) => e.id)).toEqual(['a0', 'a1', 'a2']);
+    await again.close();
+    raw.close();
+  });
+
+  it('walks the chain by seq lookups, never scanning the events table (query plan)', async () => {
+    // A host's own connection: the test sees each statement the adapter prepares.
+    const db = new Database(':memory:');
+    const prepared: string[] = [];
+    const prepare = db.prepare.bind(db);
+    db.prepare = ((sql: string) => {
+      prepared.push(sql);
+      return prepare(sql);
+    }) as typeof db.prepare;
+    const s = sqliteStorage({ database: db });
+    const listSql = prepared.find((sql) => sql.includes('WITH RECURSIVE'));
+    expect(listSql).toBeDefined();
+    const plan = (prepare(`EXPLAIN QUERY PLAN ${listSql}`).all('k', null, null) as { detail: string }[]).map(
+      (row) => row.detail,
+    );
+    expect(plan.filter((detail) => /^SCAN (e|smsflow_events)\b/.test(detail))).toEqual([]);
+    expect(plan.filter((detail) => detail.startsWith('SEARCH e USING INTEGER PRIMARY KEY'))).toHaveLength(2);
+    await s.close();
+    db.close();
+  });
+
   it("stores a commit's events of one thread as one row, reads rows written one event each, and keeps every seq unique and ordered", async () => {
     const path = join(dir, 'rows.db');
-    const s = sqliteStorage({ path });
-    // An older release wrote one row per event: such a row, then new commits after it.
-    await s.commit({ key: 'k', expectedVersion: 0, state: stateFor('k'), events: [], outbox: [] });
+    // An older release wrote one row per event: a file with such a row, then new commits after it.
     const raw = new Database(path);
-    raw
-      .prepare('INSERT INTO smsflow_events (conversation_key, thread_id, at_ms, event) VALUES (?, ?, ?, ?)')
-      .run('k', 't', Date.parse(T), JSON.stringify(ev('legacy', 't', T)));
+    legacyFile(raw, [['k', 't', ev('legacy', 't', T)]]);
+    const s = sqliteStorage({ path });
     const later = '2026-01-01T00:05:00.000Z';
     await s.commit({
       key: 'k',
