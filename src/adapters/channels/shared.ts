@@ -170,9 +170,11 @@ export function requestParams(request: {
   url: string;
   body: string;
 }): Record<string, string> {
-  const query = parseForm(queryOf(request.url));
-  if (request.method.toUpperCase() === 'GET') return query;
-  return Object.assign(query, parseForm(request.body));
+  const query = queryOf(request.url);
+  if (request.method.toUpperCase() === 'GET') return parseForm(query);
+  const body = parseForm(request.body);
+  // Most webhook URLs carry no query: then the body's own (new) object is the answer.
+  return query === '' ? body : Object.assign(parseForm(query), body);
 }
 
 /**
