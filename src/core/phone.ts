@@ -42,17 +42,27 @@ export function tryNormalizePhone(input: string, options: NormalizePhoneOptions 
   if (typeof input !== 'string' || input.length === 0 || input.length > MAX_PHONE_INPUT) return null;
   // The same numbers come back with every message of a conversation (webhook parse, engine key, step): a
   // bounded memo spares libphonenumber's full-metadata parse, the costliest part of handling a message.
-  const memoKey = `${options.defaultCountry ?? ''}|${input}`;
-  const hit = memo.get(memoKey);
+  // One table per default country, keyed by the input itself: a joined key would be a new string to hash
+  // and flatten on every call.
+  const country = options.defaultCountry ?? '';
+  let table = memo.get(country);
+  const hit = table?.get(input);
   if (hit !== undefined) return hit;
   const value = parse(input, options);
-  if (memo.size >= MEMO_LIMIT) memo.clear();
-  memo.set(memoKey, value);
+  if (memoSize >= MEMO_LIMIT) {
+    memo.clear();
+    memoSize = 0;
+    table = undefined;
+  }
+  if (!table) memo.set(country, (table = new Map()));
+  table.set(input, value);
+  memoSize++;
   return value;
 }
 
 const MEMO_LIMIT = 10_000;
-const memo = new Map<string, string | null>();
+const memo = new Map<string, Map<string, string | null>>();
+let memoSize = 0;
 
 function parse(input: string, options: NormalizePhoneOptions): string | null {
   const trimmed = input.trim().replace(/^(whatsapp|sms|tel):/i, '');
