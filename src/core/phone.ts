@@ -54,7 +54,10 @@ export function tryNormalizePhone(input: string, options: NormalizePhoneOptions 
     memoSize = 0;
     table = undefined;
   }
-  if (!table) memo.set(country, (table = new Map()));
+  if (!table) {
+    table = new Map();
+    memo.set(country, table);
+  }
   table.set(input, value);
   memoSize++;
   return value;
