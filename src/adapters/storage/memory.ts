@@ -30,6 +30,22 @@ export const FINISHED_OUTBOX_STATUSES: readonly OutboxStatus[] = [
 ];
 
 /**
+ * `Date.parse` with a one-entry memo: the times of one commit are mostly one instant (the step's clock), written
+ * several times over (events, outbox rows, the state), and parsing each again cost more than comparing.
+ * @internal
+ * @example instantMs('2026-01-01T00:00:00.000Z') // 1767225600000
+ */
+export function instantMs(value: string): number {
+  if (value === lastInstant) return lastInstantMs;
+  const ms = Date.parse(value);
+  lastInstant = value;
+  lastInstantMs = ms;
+  return ms;
+}
+let lastInstant: string | undefined;
+let lastInstantMs = Number.NaN;
+
+/**
  * Parses a caller-supplied ISO time to epoch ms. Adapters compare times as numbers, never as strings, so
  * `…Z` and `…+02:00` order correctly.
  * @param value - ISO-8601 time.
@@ -41,7 +57,7 @@ export const FINISHED_OUTBOX_STATUSES: readonly OutboxStatus[] = [
  * @internal
  */
 export function toMs(value: string, field: string, adapter: string): number {
-  const ms = Date.parse(value);
+  const ms = instantMs(value);
   if (Number.isNaN(ms)) {
     throw new SmsflowError(
       'SMSFLOW_ERR_STORAGE',
@@ -86,7 +102,7 @@ export function prefixEnd(prefix: string): string | null {
  * @internal
  */
 export function outboxDueMs(row: OutboxMessage): number | null {
-  if (row.status === 'pending') return Date.parse(row.nextAttemptAt);
+  if (row.status === 'pending') return instantMs(row.nextAttemptAt);
   if (row.status === 'sending' && row.leaseUntil !== undefined) return Date.parse(row.leaseUntil);
   return null;
 }

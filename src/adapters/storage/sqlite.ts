@@ -10,6 +10,7 @@ import {
   applyStatus,
   compareOutbox,
   FINISHED_OUTBOX_STATUSES,
+  instantMs,
   outboxDueMs,
   prefixEnd,
   toMs,
@@ -251,8 +252,8 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
       let end = start + 1;
       while (end < events.length && events[end]!.threadId === threadId) end++;
       const run = events.slice(start, end);
-      let atMs = Date.parse(run[0]!.at);
-      for (const e of run) atMs = Math.max(atMs, Date.parse(e.at)); // purged only once its newest event is old
+      let atMs = instantMs(run[0]!.at);
+      for (const e of run) atMs = Math.max(atMs, instantMs(e.at)); // purged only once its newest event is old
       seq += run.length;
       rows.push({ seq, threadId, atMs, event: JSON.stringify(run.length === 1 ? run[0] : run), prev });
       prev = seq;
@@ -277,10 +278,10 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     id: row.id,
     key: row.conversationKey,
     status: row.status,
-    created: Date.parse(row.createdAt),
+    created: instantMs(row.createdAt),
     due: outboxDueMs(row),
     pmid: row.providerMessageId ?? null,
-    updated: Date.parse(row.updatedAt),
+    updated: instantMs(row.updatedAt),
     row: JSON.stringify(row),
   });
   const parseRow = (r: unknown): OutboxMessage | null =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoryStorage, prefixEnd } from '../../../src/adapters/storage/memory.js';
+import { instantMs, memoryStorage, prefixEnd } from '../../../src/adapters/storage/memory.js';
 import { storageContract } from '../../../src/testing/storage-contract.js';
 
 storageContract({ name: 'memory', create: () => memoryStorage() });
@@ -58,5 +58,22 @@ describe('prefixEnd (the upper bound of an id-prefix range)', () => {
         expect(Buffer.compare(Buffer.from(p + tail), Buffer.from(end))).toBe(-1);
       }
     }
+  });
+});
+
+describe('instantMs', () => {
+  it('is Date.parse, also when the same text or another comes again (its one-entry memo)', () => {
+    const texts = [
+      '2026-01-01T00:00:00.000Z',
+      '2026-01-01T00:00:00.000Z',
+      '2026-01-01T00:00:00.001Z',
+      'not a time',
+      'not a time',
+      '2026-01-01T00:00:00.000Z',
+      '2026-01-01T01:00:00+01:00',
+      '',
+    ];
+    for (const text of texts) expect(instantMs(text)).toBe(Date.parse(text));
+    expect(instantMs(`${'2026-01-01T00:00:00.000'}Z`)).toBe(1767225600000);
   });
 });
