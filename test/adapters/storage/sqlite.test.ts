@@ -167,6 +167,62 @@ describe('sqliteStorage transcript rows', () => {
     raw.close();
   });
 
+  it('keeps one chain per conversation when two connections commit it in turn, and across a group commit', async () => {
+    const path = join(dir, 'two-writers.db');
+    const [a, b] = [sqliteStorage({ path }), sqliteStorage({ path })];
+    const ids: string[] = [];
+    let version = 0;
+    for (let i = 0; i < 6; i++) {
+      const writer = i % 3 === 0 ? b : a; // a commits twice in a row, then b: a's remembered row must not be reused
+      const stored = await writer.getConversation('k');
+      expect(stored?.version ?? 0).toBe(version);
+      const events = [ev(`m${i}a`, 't', T), ev(`m${i}b`, 't', T)];
+      ids.push(...events.map((e) => e.id));
+      expect(
+        await writer.commit({ key: 'k', expectedVersion: version, state: stateFor('k'), events, outbox: [] }),
+      ).toMatchObject({ ok: true });
+      version++;
+    }
+    expect((await a.listEvents('k')).map((e) => e.id)).toEqual(ids);
+    expect((await b.listEvents('k')).map((e) => e.id)).toEqual(ids);
+    // Commits of one turn share a transaction: a conflicting one among them takes no seq from the others.
+    const results = await Promise.all([
+      a.commit({
+        key: 'k',
+        expectedVersion: version,
+        state: stateFor('k'),
+        events: [ev('g0', 't', T)],
+        outbox: [],
+      }),
+      a.commit({
+        key: 'k',
+        expectedVersion: version,
+        state: stateFor('k'),
+        events: [ev('lost', 't', T)],
+        outbox: [],
+      }),
+      a.commit({
+        key: 'x',
+        expectedVersion: 0,
+        state: stateFor('x'),
+        events: [ev('x0', 't', T), ev('x1', 'u', T)],
+        outbox: [],
+      }),
+      a.commit({
+        key: 'y',
+        expectedVersion: 0,
+        state: stateFor('y'),
+        events: [ev('y0', 't', T)],
+        outbox: [],
+      }),
+    ]);
+    expect(results.map((r) => r.ok)).toEqual([true, false, true, true]);
+    const all = [...(await b.listEvents('k')), ...(await b.listEvents('x')), ...(await b.listEvents('y'))];
+    expect(all.map((e) => e.id)).toEqual([...ids, 'g0', 'x0', 'x1', 'y0']);
+    expect(new Set(all.map((e) => e.seq)).size).toBe(all.length);
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('walks the chain by seq lookups, never scanning the events table (query plan)', async () => {
     // A host's own connection: the test sees each statement the adapter prepares.
     const db = new Database(':memory:');
