@@ -1,5 +1,6 @@
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { SmsflowError } from './errors.js';
+import { TwoKeyMemo } from './memo.js';
 
 /** Options for {@link normalizePhone}. */
 export interface NormalizePhoneOptions {
@@ -45,27 +46,11 @@ export function tryNormalizePhone(input: string, options: NormalizePhoneOptions 
   // One table per default country, keyed by the input itself: a joined key would be a new string to hash
   // and flatten on every call.
   const country = options.defaultCountry ?? '';
-  let table = memo.get(country);
-  const hit = table?.get(input);
-  if (hit !== undefined) return hit;
-  const value = parse(input, options);
-  if (memoSize >= MEMO_LIMIT) {
-    memo.clear();
-    memoSize = 0;
-    table = undefined;
-  }
-  if (!table) {
-    table = new Map();
-    memo.set(country, table);
-  }
-  table.set(input, value);
-  memoSize++;
-  return value;
+  const hit = memo.get(country, input);
+  return hit !== undefined ? hit : memo.set(country, input, parse(input, options));
 }
 
-const MEMO_LIMIT = 10_000;
-const memo = new Map<string, Map<string, string | null>>();
-let memoSize = 0;
+const memo = new TwoKeyMemo<string, string, string | null>(10_000);
 
 function parse(input: string, options: NormalizePhoneOptions): string | null {
   const trimmed = input.trim().replace(/^(whatsapp|sms|tel):/i, '');

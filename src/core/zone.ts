@@ -8,6 +8,7 @@
  * same arguments always give the same answer.
  */
 import { tzOffset } from '@date-fns/tz';
+import { TwoKeyMemo } from './memo.js';
 
 /** Wall-clock fields of an instant in a zone; `m` is 1..12, `dow` 0 = Sunday. */
 export interface WallTime {
@@ -23,9 +24,7 @@ export interface WallTime {
 const QUARTER_HOUR_MS = 15 * 60_000;
 const DAY_MS = 86_400_000;
 /** Quarter hours remembered in all zones together (208 days of one zone, about 1 MB) before the memo starts again. */
-const MAX_REMEMBERED = 20_000;
-const remembered = new Map<string, Map<number, number>>();
-let rememberedCount = 0;
+const remembered = new TwoKeyMemo<string, number, number>(20_000);
 
 /** The offset `tzOffset` reports, in whole seconds' milliseconds (historical offsets carry seconds). */
 function offsetAt(zone: string, ms: number): number {
@@ -43,25 +42,13 @@ function offsetAt(zone: string, ms: number): number {
  */
 export function zoneOffsetMs(zone: string, utcMs: number): number {
   const quarter = Math.floor(utcMs / QUARTER_HOUR_MS);
-  let perZone = remembered.get(zone);
-  const hit = perZone?.get(quarter);
+  const hit = remembered.get(zone, quarter);
   if (hit !== undefined) return hit;
   const from = quarter * QUARTER_HOUR_MS;
   const offset = offsetAt(zone, from);
   if (offset !== offsetAt(zone, from + QUARTER_HOUR_MS - 1)) return offsetAt(zone, utcMs);
-  if (rememberedCount >= MAX_REMEMBERED) {
-    // Bounded in all: a host may see the zones of recipients all over the world.
-    remembered.clear();
-    rememberedCount = 0;
-    perZone = undefined;
-  }
-  if (!perZone) {
-    perZone = new Map();
-    remembered.set(zone, perZone);
-  }
-  perZone.set(quarter, offset);
-  rememberedCount++;
-  return offset;
+  // Bounded in all: a host may see the zones of recipients all over the world.
+  return remembered.set(zone, quarter, offset);
 }
 
 /**
