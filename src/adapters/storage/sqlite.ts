@@ -613,8 +613,7 @@ function chainTranscripts(db: BetterSqlite3.Database, t: (name: string) => strin
   const has = (table: string, column: string) =>
     (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
   const done = () => has(t('events'), 'prev_seq') && has(t('conversations'), 'last_event_seq');
-  if (done()) return;
-  db.transaction(() => {
+  const migrate = db.transaction(() => {
     if (done()) return;
     if (!has(t('events'), 'prev_seq')) db.exec(`ALTER TABLE ${t('events')} ADD COLUMN prev_seq INTEGER`);
     if (!has(t('conversations'), 'last_event_seq')) {
@@ -627,8 +626,22 @@ function chainTranscripts(db: BetterSqlite3.Database, t: (name: string) => strin
         WHERE e.conversation_key = ${t('conversations')}.key);
       DROP INDEX IF EXISTS ${t('events_key')};
     `);
-  }).immediate();
+  });
+  // Another process migrating a large file holds the write lock for longer than busy_timeout: wait it out
+  // (bounded), then find the work done.
+  for (const started = Date.now(); !done(); ) {
+    try {
+      migrate.immediate();
+    } catch (error) {
+      const busy = /^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown }).code));
+      if (!busy || Date.now() - started > MIGRATION_WAIT_MS) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
 }
+
+/** How long opening a file waits for another process's migration of it before giving up. */
+const MIGRATION_WAIT_MS = 10 * 60_000;
 
 /** Inline checkpoints stay on only as a backstop, far past what the worker lets the log reach. */
 const BACKSTOP_PAGES = 20_000;

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +98,14 @@ function legacyFile(raw: Database.Database, rows: Array<[key: string, thread: st
       thread_id TEXT NOT NULL, at_ms INTEGER NOT NULL, event TEXT NOT NULL);
     CREATE INDEX smsflow_events_key ON smsflow_events (conversation_key, seq);
     CREATE INDEX smsflow_events_at ON smsflow_events (at_ms);
+    CREATE TABLE smsflow_outbox (id TEXT PRIMARY KEY, conversation_key TEXT NOT NULL, status TEXT NOT NULL,
+      created_ms INTEGER NOT NULL, due_ms INTEGER, provider_message_id TEXT, updated_ms INTEGER NOT NULL,
+      row TEXT NOT NULL);
+    CREATE INDEX smsflow_outbox_due ON smsflow_outbox (due_ms) WHERE due_ms IS NOT NULL;
+    CREATE INDEX smsflow_outbox_key ON smsflow_outbox (conversation_key, created_ms);
+    CREATE INDEX smsflow_outbox_provider ON smsflow_outbox (provider_message_id);
+    CREATE TABLE smsflow_idempotency (key TEXT PRIMARY KEY, result TEXT NOT NULL, at_ms INTEGER NOT NULL);
+    CREATE INDEX smsflow_idempotency_at ON smsflow_idempotency (at_ms);
   `);
   for (const key of new Set(rows.map(([key]) => key))) {
     raw
@@ -221,6 +229,42 @@ describe('sqliteStorage transcript rows', () => {
     expect(all.map((e) => e.id)).toEqual([...ids, 'g0', 'x0', 'x1', 'y0']);
     expect(new Set(all.map((e) => e.seq)).size).toBe(all.length);
     await Promise.all([a.close(), b.close()]);
+  });
+
+  it('waits for another connection holding the write lock past busy_timeout before migrating (as during a long migration)', async () => {
+    const path = join(dir, 'legacy-busy.db');
+    const raw = new Database(path);
+    legacyFile(raw, [
+      ['a', 't1', ev('a0', 't1', T)],
+      ['a', 't1', ev('a1', 't1', T)],
+    ]);
+    raw.pragma('journal_mode = WAL');
+    raw.prepare('BEGIN IMMEDIATE').run(); // what a process migrating a large file holds meanwhile
+    const adapter = fileURLToPath(new URL('../../../src/adapters/storage/sqlite.ts', import.meta.url));
+    const script = `
+      const { sqliteStorage } = await import(${JSON.stringify(adapter)});
+      console.log('opening');
+      const s = sqliteStorage({ path: ${JSON.stringify(path)}, busyTimeoutMs: 20 });
+      console.log(JSON.stringify((await s.listEvents('a')).map((e) => e.id)));
+      await s.close();`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+    let out = '';
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      errors += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('opening')) resolve();
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 400)); // many times the child's busy_timeout
+    raw.prepare('COMMIT').run();
+    expect({ code: await exited, errors }).toEqual({ code: 0, errors: '' });
+    expect(out.trim().split('\n').at(-1)).toBe(JSON.stringify(['a0', 'a1']));
+    raw.close();
   });
 
   it('walks the chain by seq lookups, never scanning the events table (query plan)', async () => {
