@@ -407,7 +407,7 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     } catch (error) {
       // Rolled back whole (better-sqlite3 rolls back on throw). Another process holding the lock past
       // busy_timeout fails every commit alike: waiting again for each would only multiply the wait.
-      if (/^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown }).code))) {
+      if (isLockError(error)) {
         for (const item of items) item.reject(toStorageError(error));
         return;
       }
@@ -633,11 +633,15 @@ function chainTranscripts(db: BetterSqlite3.Database, t: (name: string) => strin
     try {
       migrate.immediate();
     } catch (error) {
-      const busy = /^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown }).code));
-      if (!busy || Date.now() - started > MIGRATION_WAIT_MS) throw error;
+      if (!isLockError(error) || Date.now() - started > MIGRATION_WAIT_MS) throw error;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
     }
   }
+}
+
+/** Whether a driver error is another connection's lock outlasting busy_timeout (SQLITE_BUSY or SQLITE_LOCKED, with their extended codes). */
+function isLockError(error: unknown): boolean {
+  return /^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown } | null)?.code));
 }
 
 /** How long opening a file waits for another process's migration of it before giving up. */
