@@ -12,16 +12,19 @@
  * target's margin, and a single pair of back-to-back runs caught that drift as part of the ratio. Two more
  * sides explain the figure: the bare handler plus 30 µs of busy work per request (what the ratio asks on the
  * host that runs it), and the webhook handler with an engine stub (the webhook layer's own share, without step
- * and storage). Run alone: `npx tsx bench/http.ts`.
+ * and storage). The servers run this file compiled to JavaScript by esbuild, as tsup compiles the package: tsx's
+ * on-the-fly transform keeps function names (`keepNames`), which adds an `Object.defineProperty` call each time
+ * a closure is created, a cost the published build does not have. Run alone: `npx tsx bench/http.ts`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type AutocannonRequest } from 'autocannon';
+import { build } from 'esbuild';
 import { parseFormMulti } from '../src/adapters/channels/shared.js';
 import { twilioChannel, twilioSignature } from '../src/adapters/channels/twilio.js';
 import type { Engine } from '../src/engine/types.js';
@@ -160,15 +163,45 @@ const stubEngine: Pick<Engine, 'handleInbound' | 'handleStatus'> = {
 
 /** Starts TypeScript worker modules under tsx (Node passes no `--import` loader to worker threads). */
 const TS_WORKER = new URL('../test/support/ts-worker.mjs', import.meta.url);
+/** Whether this is the compiled copy (see {@link compileServers}), whose worker module sits next to it. */
+const compiled = import.meta.url.endsWith('.js');
+
+/**
+ * Compiles this file and the worker module to JavaScript, as tsup compiles the package (esbuild, Node 20, no
+ * kept names), into a directory under node_modules/.cache, where the packages they import resolve.
+ *
+ * @returns The compiled server entry and the directory to remove afterwards.
+ */
+async function compileServers(): Promise<{ entry: string; dir: string }> {
+  const cache = fileURLToPath(new URL('../node_modules/.cache/', import.meta.url));
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, 'smsflow-bench-http-'));
+  await build({
+    entryPoints: {
+      http: fileURLToPath(import.meta.url),
+      'http-engine-worker': fileURLToPath(new URL('./http-engine-worker.ts', import.meta.url)),
+    },
+    outdir: dir,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'error',
+  });
+  return { entry: join(dir, 'http.js'), dir };
+}
 
 function smsflowListener(kind: Side, dbPath: string): (req: IncomingMessage, res: ServerResponse) => void {
   const engine =
     kind === 'layer'
       ? stubEngine
       : kind === 'worker'
-        ? engineInWorker(TS_WORKER, {
-            workerData: { entry: new URL('./http-engine-worker.ts', import.meta.url).href, dbPath },
-          })
+        ? compiled
+          ? engineInWorker(new URL('./http-engine-worker.js', import.meta.url), { workerData: { dbPath } })
+          : engineInWorker(TS_WORKER, {
+              workerData: { entry: new URL('./http-engine-worker.ts', import.meta.url).href, dbPath },
+            })
         : benchEngine(dbPath);
   const channel = twilioChannel({ authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID, from: BUSINESS });
   // The limiter stays in the path (its cost counts) with a budget no sender reaches in the run.
@@ -209,14 +242,16 @@ function mainThreadUs(): number | null {
   }
 }
 
-async function startChild(kind: Side, dbPath: string): Promise<{ child: ChildProcess; url: string }> {
+async function startChild(
+  entry: string,
+  kind: Side,
+  dbPath: string,
+): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
     [
       ...(process.env.BENCH_CHILD_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []),
-      '--import',
-      import.meta.resolve('tsx'),
-      fileURLToPath(import.meta.url),
+      entry,
       '--serve',
       kind,
       dbPath,
@@ -373,11 +408,12 @@ function combine(name: string, runs: Measured[]): Measured {
  */
 export async function runHttpBenchmark(): Promise<HttpBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'smsflow-bench-http-'));
+  const servers: Server[] = [];
+  const code = await compileServers();
   const bodies = precompute(PRECOMPUTED);
   const warmup = precompute(40_000, 'SW'); // other message ids: the measured messages are all new
-  const servers: Server[] = [];
   const start = async (kind: Side): Promise<Server> => {
-    const { child, url } = await startChild(kind, join(dir, `${kind}.db`));
+    const { child, url } = await startChild(code.entry, kind, join(dir, `${kind}.db`));
     const server = { kind, child, url };
     servers.push(server);
     // A warm-up on other message ids before any measured run: smsflow needs seconds, not one, before its code
@@ -426,6 +462,7 @@ export async function runHttpBenchmark(): Promise<HttpBenchResult> {
   } finally {
     for (const server of [...servers]) await stopChild(server.child);
     rmSync(dir, { recursive: true, force: true });
+    rmSync(code.dir, { recursive: true, force: true });
   }
   const rounds: HttpRound[] = bareRuns.map((b, i) => ({
     bareRate: b.rate,
