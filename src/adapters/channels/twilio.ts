@@ -2,10 +2,12 @@
  * Twilio Programmable Messaging channel: SMS, MMS and WhatsApp (`whatsapp:` addresses) through one adapter.
  * Signature checking follows twilio-node `src/webhooks/webhooks.ts` (facts §1.1); the code is our own.
  */
+
 import { parse as parseQuery, stringify as stringifyQuery } from 'node:querystring';
 import type { CountryCode } from '../../core/phone.js';
 import { type InboundMessage, safeParseInboundMessage } from '../../core/types.js';
 import type { OutboxStatus } from '../storage/types.js';
+import { createHmacSha1, type HmacSha1 } from './hmac-sha1.js';
 import {
   adapterError,
   basicAuth,
@@ -14,7 +16,6 @@ import {
   type FetchLike,
   fetchWithTimeout,
   header,
-  hmacBase64,
   isRecord,
   isRetryableStatus,
   type MultiParams,
@@ -117,7 +118,20 @@ export function twilioSignature(authToken: string, url: string, params: Readonly
     if (values.length === 1) data += key + values[0];
     else for (const value of [...new Set(values)].sort()) data += key + value;
   }
-  return hmacBase64('sha1', authToken, Buffer.from(data, 'utf8'));
+  return signerFor(authToken).base64(data);
+}
+
+/** Signers by auth token: a process holds one token, or two while rotating. */
+const signers = new Map<string, HmacSha1>();
+
+function signerFor(authToken: string): HmacSha1 {
+  let signer = signers.get(authToken);
+  if (!signer) {
+    if (signers.size >= 16) signers.clear(); // bounded, for a host that signs with many accounts' tokens
+    signer = createHmacSha1(authToken);
+    signers.set(authToken, signer);
+  }
+  return signer;
 }
 
 /** Scheme, authority split as twilio-node does, without normalising the rest of the URL. */
