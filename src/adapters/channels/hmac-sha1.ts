@@ -23,7 +23,7 @@ const h = new Int32Array(5);
 const innerDigest = new Uint8Array(20);
 let scratch = Buffer.allocUnsafe(4096);
 
-/** Compresses the 64 bytes of `bytes` at `offset` into the state `h`. */
+/** Compresses the 64 bytes of `bytes` at `offset` into `state`. */
 function compress(state: Int32Array, bytes: Uint8Array, offset: number): void {
   for (let i = 0; i < 16; i++) {
     const j = offset + i * 4;
