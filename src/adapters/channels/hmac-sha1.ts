@@ -2,8 +2,9 @@
  * HMAC-SHA1 (RFC 2104 over FIPS 180-4 SHA-1) in plain JavaScript, for Twilio's webhook signatures. The key's two
  * padded blocks are compressed once, when the signer is made; each signature then costs the message's blocks
  * and one more. `crypto.createHmac` sets up an OpenSSL context per call, which in a busy server cost more than
- * the hashing itself (about 5 µs per webhook in a profile, against about 1 µs here). The result is the same, byte
- * for byte: the tests compare the two over random keys and messages, on every block boundary.
+ * the hashing itself: in profiles of the HTTP benchmark's server, signing took 5.8% of the main thread with it and
+ * 4.0% with this. The result is the same, byte for byte: the tests compare the two over random keys and
+ * messages, on every block boundary.
  */
 
 /** A signer for one key. */
@@ -16,7 +17,8 @@ const BLOCK = 64;
 const IV = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0] as const;
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
-// Shared scratch space: signing is synchronous, so one message at a time uses it.
+// Shared scratch space: signing is synchronous, so one message at a time uses it. `scratch` grows to three bytes
+// per UTF-16 unit of the longest text signed (192 KiB for a 64 KiB body) and stays at that size.
 const w = new Int32Array(80);
 const tail = new Uint8Array(2 * BLOCK);
 const h = new Int32Array(5);
