@@ -15,7 +15,6 @@ export interface HmacSha1 {
 
 const BLOCK = 64;
 const IV = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0] as const;
-const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 // Shared scratch space: signing is synchronous, so one message at a time uses it. `scratch` grows to three bytes
 // per UTF-16 unit of the longest text signed (192 KiB for a 64 KiB body) and stays at that size.
@@ -137,16 +136,8 @@ function keyState(key: Uint8Array, pad: number): Int32Array {
 }
 
 function base64OfState(state: Int32Array): string {
-  // 20 bytes: six groups of three, then two bytes and one '='.
-  const bytes = innerDigest;
-  digestBytes(state, bytes);
-  let out = '';
-  for (let i = 0; i < 18; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += BASE64[n >>> 18]! + BASE64[(n >>> 12) & 63]! + BASE64[(n >>> 6) & 63]! + BASE64[n & 63]!;
-  }
-  const n = (bytes[18]! << 16) | (bytes[19]! << 8);
-  return `${out}${BASE64[n >>> 18]!}${BASE64[(n >>> 12) & 63]!}${BASE64[(n >>> 6) & 63]!}=`;
+  digestBytes(state, innerDigest);
+  return Buffer.from(innerDigest.buffer, innerDigest.byteOffset, 20).toString('base64');
 }
 
 /**
