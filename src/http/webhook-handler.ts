@@ -24,6 +24,7 @@ import {
   silentLogger,
   toResponse,
   type WebhookAnswer,
+  withFields,
 } from './responses.js';
 import {
   basePublicUrl,
@@ -182,7 +183,7 @@ async function admit(
 ): Promise<Verified | WebhookAnswer> {
   const method = incoming.method;
   if (method !== 'POST' && method !== 'GET') {
-    s.logger.warn({ ...log, method }, 'webhook refused: method not allowed');
+    s.logger.warn(withFields(log, { method }), 'webhook refused: method not allowed');
     return errorAnswer(
       405,
       'method not allowed',
@@ -198,7 +199,7 @@ async function admit(
   } catch (error) {
     const tooLarge = isSmsflowError(error, 'SMSFLOW_ERR_PAYLOAD_TOO_LARGE');
     s.logger.warn(
-      { ...log, code: isSmsflowError(error) ? error.code : 'unknown' },
+      withFields(log, { code: isSmsflowError(error) ? error.code : 'unknown' }),
       'webhook refused: body unreadable',
     );
     return errorAnswer(
@@ -217,12 +218,12 @@ async function admit(
       if (result.ok) {
         // secretIndex > 0: the old secret still in use; when it stops appearing the rotation can be finished.
         if (index > 0)
-          s.logger.info({ ...log, secretIndex: index }, 'webhook verified with a previous secret');
+          s.logger.info(withFields(log, { secretIndex: index }), 'webhook verified with a previous secret');
         // Content type only after the signature: an unauthenticated caller learns nothing about the provider.
         const contentType = incoming.headers['content-type'] ?? null;
         const problem = contentTypeProblem(contentType, body, s.accepted);
         if (problem) {
-          s.logger.warn({ ...log, contentType }, 'webhook refused: content type');
+          s.logger.warn(withFields(log, { contentType }), 'webhook refused: content type');
           return errorAnswer(415, 'unsupported media type', problem);
         }
         return { webhook, channel, now };
@@ -234,7 +235,7 @@ async function admit(
     reasons.push(reason);
   }
   // The reasons say what failed (missing header, stale, mismatch), never the secret or the expected value.
-  s.logger.warn({ ...log, reasons }, 'webhook refused: invalid signature');
+  s.logger.warn(withFields(log, { reasons }), 'webhook refused: invalid signature');
   return errorAnswer(403, 'invalid signature');
 }
 
@@ -291,32 +292,35 @@ export function createInboundHandler(options: WebhookHandlerOptions): WebhookHan
       try {
         const parsed = channel.parseInbound(webhook, now);
         if (parsed.kind === 'ignored') {
-          s.logger.info({ ...log, reason: parsed.reason }, 'webhook ignored');
+          s.logger.info(withFields(log, { reason: parsed.reason }), 'webhook ignored');
           return ack(channel);
         }
         message = parsed.kind === 'part' && multipart ? multipart.add(parsed, now) : parsed.message;
         if (!message) {
-          s.logger.info({ ...log, messageId: parsed.message.id }, 'message part buffered');
+          s.logger.info(withFields(log, { messageId: parsed.message.id }), 'message part buffered');
           return ack(channel);
         }
       } catch (error) {
         s.logger.warn(
-          { ...log, code: isSmsflowError(error) ? error.code : 'unknown' },
+          withFields(log, { code: isSmsflowError(error) ? error.code : 'unknown' }),
           'webhook refused: malformed',
         );
         return errorAnswer(400, 'invalid webhook', messageOf(error));
       }
-      const who = { ...log, messageId: message.id, from: maskPhone(message.from) };
+      const who = withFields(log, { messageId: message.id, from: maskPhone(message.from) });
       if (limits) {
         const verdict = await limits.check(message, s.logger, who);
         if (verdict) {
           if (onLimit === 'retry') {
-            s.logger.warn({ ...who, limit: verdict.limit }, 'rate limited: asked the provider to retry');
+            s.logger.warn(
+              withFields(who, { limit: verdict.limit }),
+              'rate limited: asked the provider to retry',
+            );
             return errorAnswer(429, 'rate limited', `Too many messages (${verdict.limit} limit).`, {
               'retry-after': String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))),
             });
           }
-          s.logger.warn({ ...who, limit: verdict.limit }, 'rate limited: message dropped');
+          s.logger.warn(withFields(who, { limit: verdict.limit }), 'rate limited: message dropped');
           return ack(channel);
         }
       }
@@ -325,12 +329,15 @@ export function createInboundHandler(options: WebhookHandlerOptions): WebhookHan
         const result = await engine.handleInbound(message, { syncReply });
         texts = syncReply ? result.replies.map((r) => r.text) : [];
         s.logger.info(
-          { ...who, replies: result.replies.length, duplicate: result.duplicate },
+          withFields(who, { replies: result.replies.length, duplicate: result.duplicate }),
           'inbound handled',
         );
       } catch (error) {
         if (isClientError(error)) {
-          s.logger.warn({ ...who, code: (error as SmsflowError).code }, 'inbound refused by the engine');
+          s.logger.warn(
+            withFields(who, { code: (error as SmsflowError).code }),
+            'inbound refused by the engine',
+          );
           return errorAnswer(400, 'invalid message', messageOf(error));
         }
         return engineFailure(error, s.logger, who, s.retryAfterSeconds);
@@ -366,19 +373,22 @@ export function createStatusHandler(options: WebhookHandlerOptions): WebhookHand
         status = channel.parseStatus(webhook);
       } catch (error) {
         s.logger.warn(
-          { ...log, code: isSmsflowError(error) ? error.code : 'unknown' },
+          withFields(log, { code: isSmsflowError(error) ? error.code : 'unknown' }),
           'status refused: malformed',
         );
         return errorAnswer(400, 'invalid webhook', messageOf(error));
       }
-      const what = { ...log, providerMessageId: status.providerMessageId, status: status.status };
+      const what = withFields(log, { providerMessageId: status.providerMessageId, status: status.status });
       try {
         const updated = await engine.handleStatus(status);
         if (updated) s.logger.info(what, 'status applied');
         else s.logger.info(what, 'status for an unknown message acknowledged');
       } catch (error) {
         if (isClientError(error)) {
-          s.logger.warn({ ...what, code: (error as SmsflowError).code }, 'status refused by the engine');
+          s.logger.warn(
+            withFields(what, { code: (error as SmsflowError).code }),
+            'status refused by the engine',
+          );
           return errorAnswer(400, 'invalid status', messageOf(error));
         }
         return engineFailure(error, s.logger, what, s.retryAfterSeconds);

@@ -296,6 +296,22 @@ describe('parsing and engine outcomes', () => {
     expect(text()).not.toContain('שששש');
     expect(text()).not.toContain(TOKEN);
   });
+
+  it('logs a handled message with its context fields in order: provider, route, id, masked sender, outcome', async () => {
+    const { handler, lines } = setup();
+    const response = await handler(twilioRequest({ MessageSid: 'SMlogged' }));
+    expect(response.status).toBe(200);
+    const handled = lines.find((l) => l.msg === 'inbound handled');
+    expect(handled?.level).toBe('info');
+    expect(Object.entries(handled?.obj ?? {})).toEqual([
+      ['provider', 'twilio'],
+      ['route', 'inbound'],
+      ['messageId', 'SMlogged'],
+      ['from', expect.not.stringContaining('5550100')],
+      ['replies', 1],
+      ['duplicate', false],
+    ]);
+  });
 });
 
 describe('status handler', () => {

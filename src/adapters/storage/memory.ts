@@ -73,10 +73,14 @@ export function toMs(value: string, field: string, adapter: string): number {
  * @internal
  */
 export function validateCommitTimes(input: CommitInput, adapter: string): number {
-  for (const e of input.events) toMs(e.at, `event ${JSON.stringify(e.id)} at`, adapter);
+  // Each field's name for the error is made only for a bad value: this runs on every commit.
+  for (const e of input.events) {
+    if (Number.isNaN(instantMs(e.at))) toMs(e.at, `event ${JSON.stringify(e.id)} at`, adapter);
+  }
   for (const r of input.outbox) {
-    for (const f of ['createdAt', 'updatedAt', 'nextAttemptAt'] as const)
-      toMs(r[f], `outbox ${JSON.stringify(r.id)} ${f}`, adapter);
+    for (const f of ['createdAt', 'updatedAt', 'nextAttemptAt'] as const) {
+      if (Number.isNaN(instantMs(r[f]))) toMs(r[f], `outbox ${JSON.stringify(r.id)} ${f}`, adapter);
+    }
   }
   return toMs(input.state.thread.lastActivityAt, 'state.thread.lastActivityAt', adapter);
 }

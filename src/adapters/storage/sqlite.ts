@@ -234,6 +234,50 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     ),
   };
 
+  // What a commit would otherwise read for every transcript row (two lookups of about a microsecond each): the
+  // largest seq ever used and each conversation's last row, as this connection's own writes left them. Valid
+  // while no other connection has committed, which `PRAGMA data_version` tells; it is asked once per write
+  // transaction, under the write lock, so nothing can commit between the check and the writes that rely on it.
+  // A transaction that fails drops everything (its writes were rolled back). Were the numbers ever stale, the
+  // next row would take a seq another writer already took: the primary key refuses it, the batch rolls back and
+  // runs again from the file, so a stale cache costs a retry, never a broken chain. Only on a connection the
+  // adapter opened (a host's own writes on its connection would not change data_version).
+  const cacheLimit = owned ? Math.max(0, Math.trunc(options.stateCacheSize ?? 5_000)) : 0;
+  const seqs = (() => {
+    let dataVersion: number | null = null;
+    let lastSeq: number | null = null;
+    const lastEvent = new Map<string, number>();
+    const drop = () => {
+      dataVersion = null;
+      lastSeq = null;
+      lastEvent.clear();
+    };
+    return {
+      /** At the start of a write transaction: drops what another connection's commit may have made stale. */
+      begin() {
+        if (cacheLimit === 0) return;
+        const version = q.dataVersion.get() as number;
+        if (version !== dataVersion) drop();
+        dataVersion = version;
+      },
+      last: () => lastSeq ?? (q.lastSeq.get() as { seq: number } | undefined)?.seq ?? 0,
+      lastOf(key: string): number | null {
+        const known = lastEvent.get(key);
+        return known !== undefined ? known : ((q.lastEventOf.get(key) as number | null | undefined) ?? null);
+      },
+      /** This transaction wrote `key`'s transcript rows up to `seq`. */
+      wrote(key: string, seq: number) {
+        if (cacheLimit === 0) return;
+        lastSeq = seq;
+        lastEvent.delete(key); // re-inserted last: the Map's order is the eviction order
+        lastEvent.set(key, seq);
+        if (lastEvent.size > cacheLimit) lastEvent.delete(lastEvent.keys().next().value as string);
+      },
+      /** The write transaction rolled back. */
+      failed: drop,
+    };
+  })();
+
   // Transcript rows: the events of one commit that share a thread are one row, a JSON array (one insert
   // instead of one per event: most of a message's storage cost was here). Each event still has its own seq: a
   // row of n events takes the n numbers up to its own seq, given explicitly past the last one ever used
@@ -245,8 +289,8 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
   const eventRows = (key: string, events: readonly TranscriptEvent[]) => {
     const rows: EventRow[] = [];
     if (events.length === 0) return { rows, last: null };
-    let prev = (q.lastEventOf.get(key) as number | null | undefined) ?? null;
-    let seq = (q.lastSeq.get() as { seq: number } | undefined)?.seq ?? 0;
+    let prev = seqs.lastOf(key);
+    let seq = seqs.last();
     for (let start = 0; start < events.length; ) {
       const threadId = events[start]!.threadId;
       let end = start + 1;
@@ -320,9 +364,13 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
     }
     for (const r of rows.rows) q.insertEvent.run(r.seq, input.key, r.threadId, r.atMs, r.event, r.prev);
     for (const row of input.outbox) q.insertOutbox.run(params(row));
+    if (rows.last !== null) seqs.wrote(input.key, rows.last);
     return { ok: true, version: input.expectedVersion + 1 };
   };
-  const commitTx = db.transaction(commitBody);
+  const commitTx = db.transaction((input: Parameters<StorageAdapter['commit']>[0], updatedMs: number) => {
+    seqs.begin();
+    return commitBody(input, updatedMs);
+  });
   const claimTx = db.transaction(
     (owner: string, now: string, nowMs: number, leaseMs: number, limit: number) => {
       const leaseUntil = new Date(nowMs + leaseMs).toISOString();
@@ -394,16 +442,26 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
       : new SmsflowError('SMSFLOW_ERR_STORAGE', `[sqlite] commit failed: ${(cause as Error).message}`, {
           cause,
         });
-  const batchTx = db.transaction((items: Pending[]) =>
-    items.map((item) => commitBody(item.input, item.updatedMs)),
-  );
+  const batchTx = db.transaction((items: Pending[]) => {
+    seqs.begin();
+    return items.map((item) => commitBody(item.input, item.updatedMs));
+  });
+  /** Runs a commit transaction; a failed one leaves the seq cache empty. */
+  const settled = <T>(run: () => T): T => {
+    try {
+      return run();
+    } catch (error) {
+      seqs.failed();
+      throw error;
+    }
+  };
   const flushCommits = () => {
     endRead();
     const items = queue;
     queue = [];
     let results: CommitResult[] | null = null;
     try {
-      results = batchTx.immediate(items);
+      results = settled(() => batchTx.immediate(items));
     } catch (error) {
       // Rolled back whole (better-sqlite3 rolls back on throw). Another process holding the lock past
       // busy_timeout fails every commit alike: waiting again for each would only multiply the wait.
@@ -419,7 +477,7 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
         return;
       }
       try {
-        item.resolve(commitTx.immediate(item.input, item.updatedMs));
+        item.resolve(settled(() => commitTx.immediate(item.input, item.updatedMs)));
       } catch (error) {
         item.reject(toStorageError(error));
       }
@@ -455,7 +513,6 @@ export function sqliteStorage(options: SqliteStorageOptions): StorageAdapter {
   // written the file (`PRAGMA data_version` changes when one has; this connection's own commits keep it): then
   // the whole cache is dropped. A commit on a stale entry would fail its version check anyway, and the engine
   // reads again; a refused or failed commit drops its entry. The state is the object the engine committed.
-  const cacheLimit = owned ? Math.max(0, Math.trunc(options.stateCacheSize ?? 5_000)) : 0;
   const cache = new Map<string, StoredConversation>();
   let cacheDataVersion = q.dataVersion.get() as number;
   const remember = (key: string, version: number, state: ConversationState) => {

@@ -525,6 +525,43 @@ describe('sqliteStorage group commit', () => {
     db.close();
   });
 
+  it('keeps seqs unique and chains whole after a batch that rolled back, on a file it opened', async () => {
+    // A file the adapter opened: it keeps the last seq and each conversation's last row in memory between
+    // commits; a rolled-back batch must not leave them pointing at rows that were never written.
+    const path = join(dir, 'seq-cache.db');
+    const s = sqliteStorage({ path });
+    expect(await s.commit(commitOf('a'))).toEqual({ ok: true, version: 1 });
+    const next = (key: string, version: number, id: string) => ({
+      ...commitOf(key),
+      expectedVersion: version,
+      events: [{ id, threadId: 't', at: '2026-01-01T00:00:00.000Z', type: 'inbound', data: { text: 'hi' } }],
+      outbox: [],
+      idempotency: { key: `in:${id}`, result: { replies: [] } },
+    });
+    const other = new Database(path);
+    other.exec(`CREATE TRIGGER boom BEFORE INSERT ON smsflow_events WHEN NEW.event LIKE '%boom%'
+      BEGIN SELECT RAISE(ABORT, 'refused by trigger'); END`);
+    // a's commit writes its row first, then b's fails: the batch rolls back and each commit runs again alone.
+    const results = await Promise.allSettled([
+      s.commit(next('a', 1, 'a:2')),
+      s.commit(commitOf('b', 'boom')),
+      s.commit(commitOf('c')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await s.commit(next('a', 2, 'a:3'))).toEqual({ ok: true, version: 3 });
+    // Another connection writes a's conversation in between: the next commit links to its row.
+    const b = sqliteStorage({ path, checkpoint: 'inline' });
+    expect(await b.commit(next('a', 3, 'a:4'))).toEqual({ ok: true, version: 4 });
+    expect(await s.commit(next('a', 4, 'a:5'))).toEqual({ ok: true, version: 5 });
+    expect(await s.commit(next('c', 1, 'c:2'))).toEqual({ ok: true, version: 2 });
+    expect((await s.listEvents('a')).map((e) => e.id)).toEqual(['a:in', 'a:2', 'a:3', 'a:4', 'a:5']);
+    expect((await b.listEvents('c')).map((e) => e.id)).toEqual(['c:in', 'c:2']);
+    const seqs = [...(await s.listEvents('a')), ...(await s.listEvents('c'))].map((e) => e.seq);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    other.close();
+    await Promise.all([s.close(), b.close()]);
+  });
+
   it('a lock held by another process fails the whole batch once, not once per commit', async () => {
     const path = join(dir, 'locked.db');
     const s = sqliteStorage({ path, busyTimeoutMs: 200 });
