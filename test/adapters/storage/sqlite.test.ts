@@ -460,6 +460,26 @@ describe('sqliteStorage errors', () => {
     });
   });
 
+  it('refuses a state that is not JSON at once with a storage error; the commits queued with it are stored', async () => {
+    const s = sqliteStorage({ path: ':memory:' });
+    const state = stateFor('bad') as unknown as Record<string, unknown>;
+    state.profile = { visits: 1n }; // a BigInt: JSON.stringify throws
+    const results = await Promise.allSettled([
+      s.commit({ key: 'ok1', expectedVersion: 0, state: stateFor('ok1'), events: [], outbox: [row('r1')] }),
+      s.commit({ key: 'bad', expectedVersion: 0, state: state as never, events: [], outbox: [row('r2')] }),
+      s.commit({ key: 'ok2', expectedVersion: 0, state: stateFor('ok2'), events: [], outbox: [] }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({
+      code: 'SMSFLOW_ERR_STORAGE',
+      message: expect.stringContaining('BigInt'),
+    });
+    expect(await s.getConversation('bad')).toBeNull();
+    expect(await s.getOutboxMessage('r2')).toBeNull();
+    expect((await s.getConversation('ok2'))?.version).toBe(1);
+    await s.close();
+  });
+
   it('refuses an idempotency result that is not JSON with a storage error, and stores nothing of that commit', async () => {
     const s = sqliteStorage({ path: ':memory:' });
     const commit = s.commit({
