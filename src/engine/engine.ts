@@ -131,7 +131,7 @@ export function createEngine(options: EngineOptions): Engine {
     // One read where the adapter offers it (idempotency record and conversation together), else two.
     const loaded = storage.loadForStep ? await storage.loadForStep(key, idempotencyKey) : undefined;
     const recorded = loaded ? loaded.recorded : await storage.getIdempotency(idempotencyKey);
-    if (recorded) return { result: null, replies: repliesOf(recorded), duplicate: true };
+    if (recorded) return { result: null, replies: await repliesOf(recorded), duplicate: true };
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
       const stored = attempt === 0 && loaded ? loaded.conversation : await storage.getConversation(key);
       const result = await build(stored?.state);
@@ -142,14 +142,15 @@ export function createEngine(options: EngineOptions): Engine {
         state: result.state,
         events: result.events,
         outbox: result.replies.map((r) => toOutbox(r, key, result.state.thread.id, now, delivery)),
-        idempotency: { key: idempotencyKey, result: { replies: result.replies as unknown as Json } },
+        // The replies themselves are in the outbox rows of this commit: the record names them.
+        idempotency: { key: idempotencyKey, result: { replyIds: result.replies.map((r) => r.id) } },
       });
       if (commit.ok) {
         emit({ type: 'conversation', key });
         return { result, replies: result.replies, duplicate: false };
       }
       if (commit.reason === 'duplicate')
-        return { result: null, replies: repliesOf(commit.result), duplicate: true };
+        return { result: null, replies: await repliesOf(commit.result), duplicate: true };
       // Another writer won: back off a little (jittered) and step again on the fresh state.
       await sleep(Math.min(50, 2 ** attempt) * Math.random());
     }
@@ -157,6 +158,18 @@ export function createEngine(options: EngineOptions): Engine {
       'SMSFLOW_ERR_CONFLICT',
       `Conversation ${key} kept changing under ${maxRetries} retries; try again.`,
     );
+  }
+
+  /**
+   * The replies a recorded message or event gave: their outbox rows, named by id (`{ replyIds }`), or the replies
+   * themselves in records written before (`{ replies }`).
+   */
+  async function repliesOf(recorded: Json): Promise<OutboundReply[]> {
+    const { replies, replyIds } = recorded as { replies?: unknown; replyIds?: unknown };
+    if (Array.isArray(replies)) return replies as OutboundReply[];
+    if (!Array.isArray(replyIds)) return [];
+    const rows = await Promise.all(replyIds.map((id) => storage.getOutboxMessage(String(id))));
+    return rows.filter((row): row is OutboxMessage => row !== null).map(replyOf);
   }
 
   async function applyEvent(
@@ -523,9 +536,5 @@ function replyOf(row: OutboxMessage): OutboundReply {
   };
 }
 
-function repliesOf(recorded: Json): OutboundReply[] {
-  const replies = (recorded as { replies?: unknown }).replies;
-  return Array.isArray(replies) ? (replies as OutboundReply[]) : [];
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

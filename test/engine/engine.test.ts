@@ -67,6 +67,25 @@ describe('engine: inbound', () => {
     expect(await storage.listOutbox(KEY)).toHaveLength(1);
   });
 
+  it('records the ids of the replies, not copies; a record written with copies is still answered', async () => {
+    const { engine, storage } = setup();
+    const first = await engine.handleInbound(inbound('SM1', 'book'));
+    expect(await storage.getIdempotency('in:twilio:SM1')).toEqual({ replyIds: first.replies.map((r) => r.id) });
+    // A record as releases before this one wrote it: the replies themselves.
+    const old = { ...first.replies[0]!, id: 'SMold:r0', text: 'Recorded before' };
+    const stored = await storage.getConversation(KEY);
+    await storage.commit({
+      key: KEY,
+      expectedVersion: stored!.version,
+      state: stored!.state,
+      events: [],
+      outbox: [],
+      idempotency: { key: 'in:twilio:SMold', result: { replies: [old] } },
+    });
+    const again = await engine.handleInbound(inbound('SMold', 'book'));
+    expect(again).toMatchObject({ duplicate: true, replies: [old] });
+  });
+
   it('processes two messages from one phone arriving at once, in order of arrival', async () => {
     const { engine, storage } = setup();
     await Promise.all([engine.handleInbound(inbound('A', 'book')), engine.handleInbound(inbound('B', '1'))]);
