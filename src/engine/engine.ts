@@ -536,5 +536,4 @@ function replyOf(row: OutboxMessage): OutboundReply {
   };
 }
 
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

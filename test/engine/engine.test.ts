@@ -70,7 +70,9 @@ describe('engine: inbound', () => {
   it('records the ids of the replies, not copies; a record written with copies is still answered', async () => {
     const { engine, storage } = setup();
     const first = await engine.handleInbound(inbound('SM1', 'book'));
-    expect(await storage.getIdempotency('in:twilio:SM1')).toEqual({ replyIds: first.replies.map((r) => r.id) });
+    expect(await storage.getIdempotency('in:twilio:SM1')).toEqual({
+      replyIds: first.replies.map((r) => r.id),
+    });
     // A record as releases before this one wrote it: the replies themselves.
     const old = { ...first.replies[0]!, id: 'SMold:r0', text: 'Recorded before' };
     const stored = await storage.getConversation(KEY);
