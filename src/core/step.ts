@@ -15,6 +15,7 @@ import {
   type ConversationState,
   type Effect,
   type InboundMessage,
+  instantMsOf,
   isCanonicalInstant,
   type Json,
   type OutboundKind,
@@ -213,7 +214,7 @@ export function runStep(
 
   // 3. Thread lifecycle: a finished flow, a closed handoff or a long silence starts a new thread.
   const thread = state.thread;
-  const idle = Date.parse(at) - Date.parse(thread.lastActivityAt) > bot.threadTtlMs;
+  const idle = instantMsOf(at) - instantMsOf(thread.lastActivityAt) > bot.threadTtlMs;
   const fresh = startsNewThread(bot, prev, at);
 
   // 3b. Understanding: recorded by the engine (rules → classifier → LLM), else computed here. Mid-flow only keyword
@@ -660,7 +661,7 @@ export function startsNewThread(
     t.machine.status === 'done' ||
     t.handoff.status === 'closed' ||
     t.machine.value === null ||
-    Date.parse(at) - Date.parse(t.lastActivityAt) > bot.threadTtlMs
+    instantMsOf(at) - instantMsOf(t.lastActivityAt) > bot.threadTtlMs
   );
 }
 

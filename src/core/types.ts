@@ -66,6 +66,34 @@ const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 export function isCanonicalInstant(text: string): boolean {
   return CANONICAL_ISO.test(text) && isRealInstant(text);
 }
+
+/**
+ * Epoch milliseconds of a time, as `Date.parse(text)` gives them: a canonical instant ({@link isCanonicalInstant})
+ * by arithmetic, about a third of `Date.parse`'s cost (a step and a commit read several); any other text through
+ * `Date.parse` (`NaN` when it names no time).
+ *
+ * @example
+ * instantMsOf('2026-12-01T10:00:00.000Z') // 1796119200000
+ */
+export function instantMsOf(text: string): number {
+  if (!isCanonicalInstant(text)) return Date.parse(text);
+  // Days from 0000-03-01 by 400-year eras (H. Hinnant's days_from_civil), then from 1970-01-01.
+  const month = twoDigits(text, 5);
+  const y = twoDigits(text, 0) * 100 + twoDigits(text, 2) - (month <= 2 ? 1 : 0);
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + twoDigits(text, 8) - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  const days = era * 146_097 + dayOfEra - 719_468;
+  const ms = (text.charCodeAt(20) - 48) * 100 + twoDigits(text, 21);
+  return (
+    days * 86_400_000 +
+    twoDigits(text, 11) * 3_600_000 +
+    twoDigits(text, 14) * 60_000 +
+    twoDigits(text, 17) * 1000 +
+    ms
+  );
+}
 const CHANNELS: ReadonlySet<unknown> = new Set(channelSchema.options);
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 /** The number written by the two ASCII digits at `at` (CANONICAL_ISO has checked they are digits). */

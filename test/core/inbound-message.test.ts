@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   inboundMessageSchema,
+  instantMsOf,
   isCanonicalInstant,
   MAX_INBOUND_TEXT,
   safeParseInboundMessage,
@@ -140,6 +141,22 @@ describe('safeParseInboundMessage: the same answers as inboundMessageSchema.safe
     );
     expect(isCanonicalInstant('2026-12-01T10:00:00.000Z')).toBe(true);
     expect(isCanonicalInstant('2026-12-01T10:00:00Z')).toBe(false); // Date writes milliseconds
+  });
+
+  it('instantMsOf: the same number as Date.parse, for every instant and for any other text', () => {
+    const same = (text: string) => Object.is(instantMsOf(text), Date.parse(text));
+    fc.assert(fc.property(fc.oneof(canonicalShaped, isoLike, fc.string()), same), { numRuns: 20_000 });
+    // Every day of four centuries around the Gregorian leap rules, at the first and last millisecond.
+    for (let day = Date.UTC(1899, 0, 1); day < Date.UTC(2401, 0, 1); day += 86_400_000) {
+      for (const ms of [day, day + 86_399_999]) {
+        const text = new Date(ms).toISOString();
+        expect(instantMsOf(text), text).toBe(ms);
+      }
+    }
+    for (const text of ['0000-01-01T00:00:00.000Z', '0000-02-29T12:00:00.000Z', '9999-12-31T23:59:59.999Z'])
+      expect(instantMsOf(text), text).toBe(Date.parse(text));
+    expect(instantMsOf('2026-12-01T10:00:00.000Z')).toBe(1_796_119_200_000);
+    expect(instantMsOf('2026-02-30T00:00:00.000Z')).toBe(Date.parse('2026-02-30T00:00:00.000Z'));
   });
 
   it('agrees with keys present but undefined, and drops unknown keys', () => {

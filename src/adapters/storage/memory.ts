@@ -1,7 +1,7 @@
 // Memory storage adapter, and the pure outbox-row rules (claimable, lease-guarded update, status rank, purge
 // set) that every storage adapter imports from here so all four decide the same way.
 import { SmsflowError } from '../../core/errors.js';
-import type { Json } from '../../core/types.js';
+import { instantMsOf, type Json } from '../../core/types.js';
 import {
   type CommitInput,
   type CommitResult,
@@ -30,14 +30,15 @@ export const FINISHED_OUTBOX_STATUSES: readonly OutboxStatus[] = [
 ];
 
 /**
- * `Date.parse` with a one-entry memo: the times of one commit are mostly one instant (the step's clock), written
- * several times over (events, outbox rows, the state), and parsing each again cost more than comparing.
+ * `Date.parse` ({@link instantMsOf}) with a one-entry memo: the times of one commit are mostly one instant (the
+ * step's clock), written several times over (events, outbox rows, the state), and parsing each again cost more
+ * than comparing.
  * @internal
  * @example instantMs('2026-01-01T00:00:00.000Z') // 1767225600000
  */
 export function instantMs(value: string): number {
   if (value === lastInstant) return lastInstantMs;
-  const ms = Date.parse(value);
+  const ms = instantMsOf(value);
   lastInstant = value;
   lastInstantMs = ms;
   return ms;
