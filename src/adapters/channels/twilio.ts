@@ -2,7 +2,6 @@
  * Twilio Programmable Messaging channel: SMS, MMS and WhatsApp (`whatsapp:` addresses) through one adapter.
  * Signature checking follows twilio-node `src/webhooks/webhooks.ts` (facts §1.1); the code is our own.
  */
-
 import { parse as parseQuery, stringify as stringifyQuery } from 'node:querystring';
 import type { CountryCode } from '../../core/phone.js';
 import { type InboundMessage, safeParseInboundMessage } from '../../core/types.js';
