@@ -8,14 +8,15 @@ import type { LlmTrace } from '../adapters/llm/types.js';
 import type { OutboxMessage } from '../adapters/storage/types.js';
 import { SmsflowError } from '../core/errors.js';
 import { tryNormalizePhone } from '../core/phone.js';
-import type {
-  ConversationEvent,
-  ConversationState,
-  Effect,
-  InboundMessageInput,
-  Json,
-  OutboundReply,
-  StepResult,
+import {
+  type ConversationEvent,
+  type ConversationState,
+  type Effect,
+  type InboundMessageInput,
+  isoStringOf,
+  type Json,
+  type OutboundReply,
+  type StepResult,
 } from '../core/types.js';
 import { lostEffects, runEffect } from './effects.js';
 import { createDispatcher } from './outbox.js';
@@ -135,7 +136,7 @@ export function createEngine(options: EngineOptions): Engine {
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
       const stored = attempt === 0 && loaded ? loaded.conversation : await storage.getConversation(key);
       const result = await build(stored?.state);
-      const now = clock().toISOString();
+      const now = isoStringOf(clock().getTime());
       const commit = await storage.commit({
         key,
         expectedVersion: stored?.version ?? 0,

@@ -14,6 +14,8 @@ import {
   type RateLimiter,
   type RateLimitRule,
   type RateLimitStore,
+  syncTakeOf,
+  type TakeResult,
   validateRule,
 } from './rate-limit.js';
 
@@ -37,8 +39,15 @@ export interface LimitVerdict {
 
 /** The compiled limits of one handler. */
 export interface WebhookLimits {
-  /** `null` when the message may pass, else the tripped limit. Never throws. */
-  check(message: InboundMessage, logger: EngineLogger, context: object): Promise<LimitVerdict | null>;
+  /**
+   * `null` when the message may pass, else the tripped limit. Never throws, never rejects. Answers at once (no
+   * promise) with the memory store.
+   */
+  check(
+    message: InboundMessage,
+    logger: EngineLogger,
+    context: object,
+  ): LimitVerdict | null | Promise<LimitVerdict | null>;
 }
 
 /** Default per-sender limit: 20 messages a minute, far above a person typing, far below a reply loop. */
@@ -66,6 +75,14 @@ export function createLimits(
       : createRateLimiter({ ...validateRule(rule, where), store, keyPrefix });
   const perSender = make(options.perSender ?? DEFAULT_PER_SENDER, 'rateLimit.perSender');
   const global = make(options.global, 'rateLimit.global');
+  const senderKey = (message: InboundMessage) => `sender:${provider}:${message.from}`;
+  const tripped = (limit: LimitVerdict['limit'], r: TakeResult): LimitVerdict | null =>
+    r.allowed ? null : { limit, retryAfterMs: r.retryAfterMs };
+  const storeFailed = (logger: EngineLogger, context: object, error: unknown) =>
+    logger.warn(
+      { ...context, err: error instanceof Error ? error.message.slice(0, 200) : String(error) },
+      'rate-limit store failed: message let through',
+    );
 
   /** The limit the message trips, if any; a store failure lets it through. */
   const trips = async (
@@ -75,39 +92,58 @@ export function createLimits(
   ): Promise<LimitVerdict | null> => {
     try {
       // Per sender first, so one flooding number is stopped before it spends the global budget.
-      if (perSender) {
-        const r = await perSender.consume(`sender:${provider}:${message.from}`);
-        if (!r.allowed) return { limit: 'per-sender', retryAfterMs: r.retryAfterMs };
-      }
-      if (global) {
-        const r = await global.consume('global');
-        if (!r.allowed) return { limit: 'global', retryAfterMs: r.retryAfterMs };
-      }
+      const verdict = perSender ? tripped('per-sender', await perSender.consume(senderKey(message))) : null;
+      return verdict ?? (global ? tripped('global', await global.consume('global')) : null);
     } catch (error) {
-      logger.warn(
-        { ...context, err: error instanceof Error ? error.message.slice(0, 200) : String(error) },
-        'rate-limit store failed: message let through',
-      );
+      storeFailed(logger, context, error);
+      return null;
     }
+  };
+
+  // The memory store answers synchronously: the same buckets and keys as the limiters above, no promises.
+  const take = syncTakeOf(store);
+  const tripsNow =
+    take &&
+    ((message: InboundMessage, logger: EngineLogger, context: object): LimitVerdict | null => {
+      const nowMs = Date.now();
+      try {
+        const verdict = perSender
+          ? tripped('per-sender', take(keyPrefix + senderKey(message), perSender.rule, nowMs))
+          : null;
+        return verdict ?? (global ? tripped('global', take(`${keyPrefix}global`, global.rule, nowMs)) : null);
+      } catch (error) {
+        storeFailed(logger, context, error);
+        return null;
+      }
+    });
+
+  /**
+   * Only a message a limit would stop is read for compliance (most messages pass, and reading them all cost as
+   * much as the limiter). optedOut: false keeps "YES" ordinary text here, so it is no way around the limit;
+   * STOP/HELP/START and plain-language opt-outs always pass.
+   */
+  const unlessCompliance = (
+    verdict: LimitVerdict | null,
+    message: InboundMessage,
+    logger: EngineLogger,
+    context: object,
+  ): LimitVerdict | null => {
+    if (!verdict) return null;
+    const compliance = detectCompliance(message.text, keywords, { optedOut: false });
+    if (!compliance) return verdict;
+    logger.debug(
+      { ...context, intent: compliance.intent, limit: verdict.limit },
+      'compliance text: passed a tripped rate limit',
+    );
     return null;
   };
 
   return {
-    async check(message, logger, context) {
-      const verdict = await trips(message, logger, context);
-      if (!verdict) return null;
-      // Only a message a limit would stop is read for compliance (most messages pass, and reading them all
-      // cost as much as the limiter). optedOut: false keeps "YES" ordinary text here, so it is no way around
-      // the limit; STOP/HELP/START and plain-language opt-outs always pass.
-      const compliance = detectCompliance(message.text, keywords, { optedOut: false });
-      if (compliance) {
-        logger.debug(
-          { ...context, intent: compliance.intent, limit: verdict.limit },
-          'compliance text: passed a tripped rate limit',
-        );
-        return null;
-      }
-      return verdict;
+    check(message, logger, context) {
+      if (tripsNow) return unlessCompliance(tripsNow(message, logger, context), message, logger, context);
+      return trips(message, logger, context).then((verdict) =>
+        unlessCompliance(verdict, message, logger, context),
+      );
     },
   };
 }

@@ -309,7 +309,8 @@ export function createInboundHandler(options: WebhookHandlerOptions): WebhookHan
       }
       const who = withFields(log, { messageId: message.id, from: maskPhone(message.from) });
       if (limits) {
-        const verdict = await limits.check(message, s.logger, who);
+        const checked = limits.check(message, s.logger, who);
+        const verdict = checked instanceof Promise ? await checked : checked;
         if (verdict) {
           if (onLimit === 'retry') {
             s.logger.warn(

@@ -4,6 +4,7 @@ import {
   type ComplianceIntent,
   defaultComplianceKeywords,
   detectCompliance,
+  scanNaturalOptOut,
 } from '../../src/core/compliance.js';
 
 type Row = [text: string, expected: ComplianceIntent | null];
@@ -264,6 +265,82 @@ describe('detectCompliance: properties', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('the word check in front of the plain-language scan never changes an answer', () => {
+    // Whole opt-out phrases (one per form), their near misses, and ordinary text, joined by separators and
+    // decorated (case, fullwidth letters, zero-width characters, apostrophes), short and past the 600-character
+    // windows. Where no keyword answered, detectCompliance must say "natural" exactly when the full scan does.
+    const pieces = [
+      'stop',
+      'stop texting me',
+      'please stop sending me messages',
+      'how do i stop getting these texts',
+      'stop all the texts',
+      "don't text me",
+      'do not contact me after 9pm',
+      'no more texts please',
+      'take me off your list',
+      'remove my number from the database',
+      'unsubscribe me',
+      'opt me out',
+      'I no longer wish to receive messages',
+      "I don't want to be contacted",
+      'cancel my text alerts',
+      'revoke my consent',
+      'withdraw my consent',
+      'cease and desist',
+      'leave me alone',
+      'remove me',
+      'lose my number',
+      'wrong number',
+      'sorry you have the wrong person',
+      "I didn't mean to unsubscribe",
+      'book a haircut',
+      'tomorrow at 3pm',
+      'cancel my appointment',
+      'can you stop by at 3',
+      'the nonstop list',
+      'hi',
+      '1',
+    ];
+    const separator = fc.constantFrom(' ', ', ', '. ', '! ', ' - ', '\n', '… ', '; ', '(', ') ');
+    const decorate = (text: string, how: number) =>
+      how === 1
+        ? text.toUpperCase()
+        : how === 2
+          ? text.replace(/[a-z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)) // fullwidth
+          : how === 3
+            ? text.replace(/o/g, 'o\u200b') // zero-width space inside words
+            : how === 4
+              ? text.replace(/'/g, '’')
+              : text;
+    const text = fc
+      .tuple(
+        fc.array(fc.tuple(fc.constantFrom(...pieces), separator, fc.integer({ min: 0, max: 4 })), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+        fc.constantFrom(0, 0, 0, 400, 700),
+        fc.constantFrom(0, 0, 400, 700),
+      )
+      .map(
+        ([parts, before, after]) =>
+          'la '.repeat(before / 3) +
+          parts.map(([piece, sep, how]) => decorate(piece, how) + sep).join('') +
+          ' la'.repeat(after / 3),
+      );
+    let natural = 0;
+    fc.assert(
+      fc.property(text, (t) => {
+        const found = detectCompliance(t);
+        if (found?.via === 'keyword') return;
+        if (found) natural++;
+        expect(found?.via === 'natural', t).toBe(scanNaturalOptOut(t));
+      }),
+      { numRuns: 4_000 },
+    );
+    expect(natural).toBeGreaterThan(1_000); // the property saw opt-outs, not only ordinary text
   });
 
   it('ignores surrounding punctuation, emoji and whitespace around a keyword', () => {

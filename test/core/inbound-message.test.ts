@@ -4,6 +4,7 @@ import {
   inboundMessageSchema,
   instantMsOf,
   isCanonicalInstant,
+  isoStringOf,
   MAX_INBOUND_TEXT,
   safeParseInboundMessage,
 } from '../../src/core/types.js';
@@ -157,6 +158,47 @@ describe('safeParseInboundMessage: the same answers as inboundMessageSchema.safe
       expect(instantMsOf(text), text).toBe(Date.parse(text));
     expect(instantMsOf('2026-12-01T10:00:00.000Z')).toBe(1_796_119_200_000);
     expect(instantMsOf('2026-02-30T00:00:00.000Z')).toBe(Date.parse('2026-02-30T00:00:00.000Z'));
+  });
+
+  it('isoStringOf: what toISOString writes, for any number, and the same RangeError for an invalid time', () => {
+    const same = (ms: number) => {
+      let expected: string | Error;
+      try {
+        expected = new Date(ms).toISOString();
+      } catch (error) {
+        expected = error as Error;
+      }
+      if (typeof expected === 'string') expect(isoStringOf(ms)).toBe(expected);
+      else expect(() => isoStringOf(ms)).toThrow(RangeError);
+    };
+    const YEAR_10000 = Date.UTC(10_000, 0, 1);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: 0, max: YEAR_10000 + 86_400_000 }),
+          fc.integer({ min: Date.UTC(-300, 0, 1), max: 0 }),
+          fc.double({ noNaN: false }),
+          fc.constantFrom(
+            -1,
+            -0,
+            0.5,
+            YEAR_10000 - 1,
+            YEAR_10000,
+            8.64e15,
+            8.64e15 + 1,
+            Infinity,
+            Number.NaN,
+          ),
+        ),
+        (ms) => same(ms),
+      ),
+      { numRuns: 20_000 },
+    );
+    // The remembered day must change with the day: consecutive instants across midnights, both directions.
+    for (let day = Date.UTC(1999, 11, 30); day < Date.UTC(2000, 2, 2); day += 86_400_000) {
+      for (const ms of [day - 1, day, day + 1, day - 1]) same(ms);
+    }
+    expect(isoStringOf(1_796_119_200_000)).toBe('2026-12-01T10:00:00.000Z');
   });
 
   it('agrees with keys present but undefined, and drops unknown keys', () => {

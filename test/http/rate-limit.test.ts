@@ -4,10 +4,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createLimits } from '../../src/http/limits.js';
 import {
   type BucketState,
   createRateLimiter,
   memoryRateLimitStore,
+  type RateLimitStore,
+  syncTakeOf,
   takeToken,
 } from '../../src/http/rate-limit.js';
 
@@ -83,6 +86,41 @@ describe('createRateLimiter with the memory store', () => {
     expect(store.size).toBe(2);
     expect((await limiter.consume('b')).allowed).toBe(true); // b forgotten: full again
     expect(() => memoryRateLimitStore({ maxKeys: 0 })).toThrow(/maxKeys/);
+  });
+
+  it('its synchronous take shares the buckets of take; the handler limits answer without a promise', async () => {
+    const store = memoryRateLimitStore();
+    const take = syncTakeOf(store);
+    if (!take) throw new Error('the memory store has a synchronous take');
+    expect((await store.take('k', rule, 0)).remaining).toBe(2);
+    expect(take('k', rule, 0).remaining).toBe(1);
+    expect((await store.take('k', rule, 0)).remaining).toBe(0);
+    expect(take('k', rule, 0)).toEqual({ allowed: false, remaining: 0, retryAfterMs: 1000 });
+    expect(syncTakeOf({ take: store.take })).toBeUndefined(); // another store: the async path
+
+    const logger = { debug() {}, info() {}, warn() {}, error() {} };
+    const message = {
+      id: 'SM1',
+      from: '+14155550100',
+      to: '+14155550199',
+      text: 'hi',
+      receivedAt: '2026-12-02T10:00:00.000Z',
+      channel: 'sms' as const,
+      media: [],
+    };
+    const tight = { perSender: { points: 1, durationMs: 60_000 } };
+    const sync = createLimits({ ...tight, store }, 'twilio');
+    expect(sync.check(message, logger, {})).toBeNull(); // not a promise
+    expect(sync.check(message, logger, {})).toEqual({
+      limit: 'per-sender',
+      retryAfterMs: expect.any(Number),
+    });
+    // The same key as the async limiter path uses: the prefix, the provider and the sender.
+    expect(take('smsflow:rl:sender:twilio:+14155550100', tight.perSender, Date.now()).allowed).toBe(false);
+    const wrapped: RateLimitStore = { take: (key, r, nowMs) => store.take(key, r, nowMs) };
+    const viaPromise = createLimits({ ...tight, store: wrapped }, 'twilio').check(message, logger, {});
+    expect(viaPromise).toBeInstanceOf(Promise);
+    expect(await viaPromise).toEqual({ limit: 'per-sender', retryAfterMs: expect.any(Number) });
   });
 
   it('refuses bad rules with SMSFLOW_ERR_INVALID_CONFIG quoting the values', () => {

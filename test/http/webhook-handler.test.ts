@@ -8,7 +8,7 @@ import { parseFormMulti } from '../../src/adapters/channels/shared.js';
 import { twilioChannel, twilioSignature } from '../../src/adapters/channels/twilio.js';
 import { vonageChannel, vonageSignature } from '../../src/adapters/channels/vonage.js';
 import { SmsflowError } from '../../src/core/errors.js';
-import type { RateLimitStore } from '../../src/http/rate-limit.js';
+import { memoryRateLimitStore, type RateLimitStore } from '../../src/http/rate-limit.js';
 import {
   createInboundHandler,
   createStatusHandler,
@@ -407,11 +407,21 @@ describe('Vonage multipart', () => {
   });
 });
 
-describe('rate limits', () => {
-  const tight = { perSender: { points: 2, durationMs: 60_000 } };
+// The memory store is read synchronously (no promise per message); any other store through its async `take`.
+// Both paths must give the same verdicts: the second store is the memory store behind a plain async wrapper.
+const asyncMemoryStore = (): RateLimitStore => {
+  const inner = memoryRateLimitStore();
+  return { take: (key, rule, nowMs) => inner.take(key, rule, nowMs) };
+};
+describe.each([
+  ['the memory store (synchronous path)', () => undefined],
+  ['an async store', asyncMemoryStore],
+])('rate limits, %s', (_name, makeStore) => {
+  // A new store for each handler, as the default is.
+  const tight = () => ({ perSender: { points: 2, durationMs: 60_000 }, store: makeStore() });
 
   it("default 'drop': over the per-sender limit the provider gets the empty ack, the engine nothing, the log a reason", async () => {
-    const { engine, handler, lines } = setup({ rateLimit: tight });
+    const { engine, handler, lines } = setup({ rateLimit: tight() });
     const statuses = [];
     for (let i = 0; i < 4; i++) {
       const response = await handler(twilioRequest());
@@ -429,7 +439,7 @@ describe('rate limits', () => {
   });
 
   it("onLimit 'retry': 429 with Retry-After (seconds until a token is back)", async () => {
-    const { handler } = setup({ rateLimit: tight, onLimit: 'retry' });
+    const { handler } = setup({ rateLimit: tight(), onLimit: 'retry' });
     await handler(twilioRequest());
     await handler(twilioRequest());
     const response = await handler(twilioRequest());
@@ -438,7 +448,7 @@ describe('rate limits', () => {
   });
 
   it('STOP, HELP, START and plain-language opt-outs are never rate-limited away', async () => {
-    const { engine, handler } = setup({ rateLimit: tight, onLimit: 'retry' });
+    const { engine, handler } = setup({ rateLimit: tight(), onLimit: 'retry' });
     await handler(twilioRequest());
     await handler(twilioRequest());
     expect((await handler(twilioRequest())).status).toBe(429);
@@ -459,7 +469,7 @@ describe('rate limits', () => {
 
   it('a global limit counts all senders', async () => {
     const { engine, handler } = setup({
-      rateLimit: { perSender: false, global: { points: 3, durationMs: 1000 } },
+      rateLimit: { perSender: false, global: { points: 3, durationMs: 1000 }, store: makeStore() },
       onLimit: 'retry',
     });
     const statuses = [];
@@ -471,7 +481,7 @@ describe('rate limits', () => {
 
   it('an opt-out passes a global limit too, and takes a token like any message while tokens are left', async () => {
     const { engine, handler } = setup({
-      rateLimit: { perSender: false, global: { points: 2, durationMs: 60_000 } },
+      rateLimit: { perSender: false, global: { points: 2, durationMs: 60_000 }, store: makeStore() },
       onLimit: 'retry',
     });
     expect((await handler(twilioRequest({ From: '+14155550101', Body: 'STOP' }))).status).toBe(200);
@@ -493,7 +503,7 @@ describe('rate limits', () => {
         throw new Error('redis down');
       },
     };
-    const { engine, handler, lines } = setup({ rateLimit: { ...tight, store: broken } });
+    const { engine, handler, lines } = setup({ rateLimit: { ...tight(), store: broken } });
     for (let i = 0; i < 3; i++) expect((await handler(twilioRequest())).status).toBe(200);
     expect(engine.inbound).toHaveLength(3);
     expect(lines.some((l) => l.msg === 'rate-limit store failed: message let through')).toBe(true);

@@ -4,7 +4,7 @@
  * (facts §1.4); the code is our own.
  */
 import type { CountryCode } from '../../core/phone.js';
-import { type InboundMessage, safeParseInboundMessage } from '../../core/types.js';
+import { type InboundMessage, isoStringOf, safeParseInboundMessage } from '../../core/types.js';
 import type { OutboxStatus } from '../storage/types.js';
 import {
   adapterError,
@@ -198,7 +198,7 @@ function parsePlivoInbound(options: PlivoChannelOptions, request: WebhookRequest
     to,
     // SMS text is `Text`; MMS carries it in `Body`.
     text: clipInboundText(params.Text ?? params.Body ?? ''),
-    receivedAt: now.toISOString(),
+    receivedAt: isoStringOf(now.getTime()),
     channel: params.Type?.toLowerCase() === 'whatsapp' ? 'whatsapp' : 'sms',
     provider: NAME,
     media,

@@ -4,7 +4,7 @@
  */
 import { parse as parseQuery, stringify as stringifyQuery } from 'node:querystring';
 import type { CountryCode } from '../../core/phone.js';
-import { type InboundMessage, safeParseInboundMessage } from '../../core/types.js';
+import { type InboundMessage, isoStringOf, safeParseInboundMessage } from '../../core/types.js';
 import type { OutboxStatus } from '../storage/types.js';
 import { createHmacSha1, type HmacSha1 } from './hmac-sha1.js';
 import {
@@ -241,7 +241,7 @@ function receivedAt(now: Date): string {
       `parseInbound needs a valid Date as now, got ${quote(now)}.`,
     );
   }
-  return now.toISOString();
+  return isoStringOf(now.getTime());
 }
 
 function parseTwilioInbound(

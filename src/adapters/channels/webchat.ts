@@ -4,7 +4,7 @@
  * endpoint streams back. No provider, no HTTP on send. Facts: none needed; the token is our own design.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { InboundMessage } from '../../core/types.js';
+import { type InboundMessage, isoStringOf } from '../../core/types.js';
 import {
   adapterError,
   clipInboundText,
@@ -225,7 +225,7 @@ export function webchatChannel(options: WebchatChannelOptions): ChannelAdapter {
         to: field(body, 'to', 64),
         text: clipInboundText(typeof body.text === 'string' ? body.text : ''),
         // The page's clock is not trusted: time is when we received the turn.
-        receivedAt: now.toISOString(),
+        receivedAt: isoStringOf(now.getTime()),
         channel: 'webchat',
         provider: NAME,
         media: [],
