@@ -154,9 +154,11 @@ export function parseForm(body: string): Record<string, string> {
  * queryOf('https://x.test/sms?a=1#f') // 'a=1'
  */
 export function queryOf(url: string): string {
-  const noFragment = url.split('#', 1)[0] ?? '';
-  const at = noFragment.indexOf('?');
-  return at === -1 ? '' : noFragment.slice(at + 1);
+  const at = url.indexOf('?');
+  if (at === -1) return '';
+  const fragment = url.indexOf('#');
+  if (fragment === -1) return url.slice(at + 1);
+  return fragment < at ? '' : url.slice(at + 1, fragment);
 }
 
 /**
