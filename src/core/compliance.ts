@@ -213,30 +213,34 @@ function phraseMatches(window: string): boolean {
 const OPT_OUT_WORDS =
   /stop|quit|unsub|opt|revoke|remove|delete|erase|lose|wrong|cease|dont|not|never|more|list|database|system|records|contacts|longer|cancel|consent|alone/;
 
+/** The text the plain-language forms read: all of it, or its first and last 300 characters when longer. */
+const windowsOf = (text: string): string[] =>
+  text.length <= NATURAL_WINDOW * 2 ? [text] : [text.slice(0, NATURAL_WINDOW), text.slice(-NATURAL_WINDOW)];
+
+/** Whether a clause of `window` is a plain-language opt-out. */
+function windowOptsOut(window: string): boolean {
+  for (const clause of clauses(window)) {
+    if (STOP_CLAUSE.test(clause) || REMOVE_CLAUSE.test(clause) || WRONG_NUMBER_CLAUSE.test(clause)) return true;
+    if (phraseMatches(clause)) return true;
+  }
+  return false;
+}
+
 /** Whether `text` is a plain-language opt-out; `normalized` is `normalize(text)` when the caller has it. */
 function isNaturalOptOut(text: string, normalized?: string): boolean {
-  if (text.length > NATURAL_WINDOW * 2) {
-    const windows = [text.slice(0, NATURAL_WINDOW), text.slice(-NATURAL_WINDOW)];
-    return windows.some((window) => OPT_OUT_WORDS.test(normalize(window)) && scanNaturalOptOut(window));
-  }
-  return OPT_OUT_WORDS.test(normalized ?? normalize(text)) && scanNaturalOptOut(text);
+  return windowsOf(text).some(
+    (window) =>
+      OPT_OUT_WORDS.test(window === text && normalized !== undefined ? normalized : normalize(window)) &&
+      windowOptsOut(window),
+  );
 }
 
 /**
- * The plain-language forms over the clauses of `text`'s one or two windows, without the word check in front
- * (exported for the test that holds the two to the same answers).
+ * The plain-language forms over the clauses of `text`'s windows, without the word check in front (exported for
+ * the test that holds the two to the same answers).
  */
 export function scanNaturalOptOut(text: string): boolean {
-  const windows =
-    text.length <= NATURAL_WINDOW * 2 ? [text] : [text.slice(0, NATURAL_WINDOW), text.slice(-NATURAL_WINDOW)];
-  for (const window of windows) {
-    for (const clause of clauses(window)) {
-      if (STOP_CLAUSE.test(clause) || REMOVE_CLAUSE.test(clause) || WRONG_NUMBER_CLAUSE.test(clause))
-        return true;
-      if (phraseMatches(clause)) return true;
-    }
-  }
-  return false;
+  return windowsOf(text).some(windowOptsOut);
 }
 
 // Keyword lists are short and fixed per bot, but every message compares against all of them: normalise each
