@@ -220,7 +220,8 @@ const windowsOf = (text: string): string[] =>
 /** Whether a clause of `window` is a plain-language opt-out. */
 function windowOptsOut(window: string): boolean {
   for (const clause of clauses(window)) {
-    if (STOP_CLAUSE.test(clause) || REMOVE_CLAUSE.test(clause) || WRONG_NUMBER_CLAUSE.test(clause)) return true;
+    if (STOP_CLAUSE.test(clause) || REMOVE_CLAUSE.test(clause) || WRONG_NUMBER_CLAUSE.test(clause))
+      return true;
     if (phraseMatches(clause)) return true;
   }
   return false;
