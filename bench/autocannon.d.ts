@@ -39,6 +39,13 @@ declare module 'autocannon' {
     '2xx': number;
     duration: number;
   }
-  function autocannon(options: AutocannonOptions): Promise<AutocannonResult>;
+  /** A running load: resolves to the result, and emits `response` with each answer's latency in milliseconds. */
+  export interface AutocannonRun extends PromiseLike<AutocannonResult> {
+    on(
+      event: 'response',
+      listener: (client: unknown, statusCode: number, bytes: number, latencyMs: number) => void,
+    ): this;
+  }
+  function autocannon(options: AutocannonOptions): AutocannonRun;
   export default autocannon;
 }
