@@ -51,7 +51,7 @@ const SENDERS = 1_000;
 const PRECOMPUTED = 200_000;
 const SCRIPT = ['book', '1', 'hi', 'HELP'];
 /** The tail target: smsflow's p99 / mean latency at most this multiple of the bare handler's, median round. */
-const TAIL_LIMIT = 1.15;
+export const TAIL_LIMIT = 1.15;
 const FIXED_TWIML =
   '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Which service would you like? 1 Haircut, 2 Color, 3 Blowout</Message></Response>';
 
@@ -362,12 +362,11 @@ async function measure(
   run.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
   const result = await run;
   const sorted = Float64Array.from(latencies).sort();
-  const percentile = (p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? Number.NaN;
   return {
     name,
     rate: result.requests.average,
-    p50: percentile(0.5),
-    p99: percentile(0.99),
+    p50: percentileOf(sorted, 0.5),
+    p99: percentileOf(sorted, 0.99),
     failures: result.non2xx + result.errors + result.timeouts,
     requests: result['2xx'] + result.non2xx,
     wrapped: cursor.next > bodies.length,
@@ -393,6 +392,7 @@ async function measureServer(
 }
 
 const median = (values: number[]): number => {
+  if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
@@ -404,7 +404,39 @@ const median = (values: number[]): number => {
  * times this multiple, and only the multiple says whether a server adds waits of its own (event-loop stalls,
  * long commits, GC pauses) beyond the queueing every server on the host shows.
  */
-const tailOf = (side: { rate: number; p99: number }): number => (side.p99 * side.rate) / (CONNECTIONS * 1000);
+export const tailOf = (side: { rate: number; p99: number }): number =>
+  (side.p99 * side.rate) / (CONNECTIONS * 1000);
+
+/**
+ * The nearest-rank percentile of ascending values: the smallest value with at least `p` of them at or below it.
+ *
+ * @example
+ * percentileOf(Float64Array.of(1, 2, 3, 4), 0.5) // 2
+ */
+export function percentileOf(sorted: ArrayLike<number>, p: number): number {
+  return sorted.length === 0 ? Number.NaN : sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
+}
+
+/**
+ * The verdict over the rounds: the median round's share of the bare rate at least 30%, the median round's tail
+ * ratio at most {@link TAIL_LIMIT}, and no failed request.
+ *
+ * @example
+ * verdictOf(rounds, 0).ok
+ */
+export function verdictOf(
+  rounds: Pick<HttpRound, 'ratio' | 'workerRatio' | 'tailRatio'>[],
+  failures: number,
+): { ratio: number; workerRatio: number; tailRatio: number; ok: boolean } {
+  const ratio = median(rounds.map((r) => r.ratio));
+  const tailRatio = median(rounds.map((r) => r.tailRatio));
+  return {
+    ratio,
+    workerRatio: median(rounds.map((r) => r.workerRatio)),
+    tailRatio,
+    ok: ratio >= 0.3 && tailRatio <= TAIL_LIMIT && failures === 0,
+  };
+}
 
 /** Several runs of one server as one side: their mean rate, the median run's latencies, CPU over all requests. */
 function combine(name: string, runs: Measured[]): Measured {
@@ -506,10 +538,7 @@ export async function runHttpBenchmark(): Promise<HttpBenchResult> {
   const bare = combine('bare', bareRuns);
   const smsflow = combine('smsflow', smsflowRuns);
   const worker = combine('worker', workerRuns);
-  const ratio = median(rounds.map((r) => r.ratio));
-  const workerRatio = median(rounds.map((r) => r.workerRatio));
-  const tailRatio = median(rounds.map((r) => r.tailRatio));
-  const ok = ratio >= 0.3 && tailRatio <= TAIL_LIMIT && smsflow.failures === 0;
+  const { ratio, workerRatio, tailRatio, ok } = verdictOf(rounds, smsflow.failures);
   const row = (s: HttpSideResult) =>
     `${s.name.padEnd(9)} ${s.rate.toFixed(0).padStart(8)} req/s   p50 ${s.p50.toFixed(1).padStart(5)} ms   p99 ${s.p99.toFixed(1).padStart(5)} ms   ${s.requests} requests, ${s.failures} failed, server CPU ${(s.cpuUsPerRequest ?? 0).toFixed(0)} µs/request${s.mainUsPerRequest === undefined ? '' : ` (main thread ${s.mainUsPerRequest.toFixed(0)})`}`;
   console.log(
