@@ -25,6 +25,7 @@ import type { StorageAdapter } from '../src/adapters/storage/types.js';
 import { createEngine } from '../src/engine/engine.js';
 import { instantCalendar } from '../test/support/instant-calendar.js';
 import { salonBot } from '../test/support/salon.js';
+import { percentileOf } from './stats.js';
 
 const WORKERS = 4;
 /** Conversations in flight in each worker process: light load (the p99 target) and the 1-process line's 32 in all. */
@@ -44,9 +45,6 @@ export interface EngineBenchResult {
   /** Rate divided by the memory baseline's rate. */
   ratio?: number;
 }
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 /** Messages of conversations `[from, to)`, `concurrency` conversations in flight; one latency sample per call. */
 async function drive(
@@ -85,7 +83,12 @@ async function drive(
 
 function summarise(name: string, samples: number[], seconds: number): EngineBenchResult {
   samples.sort((a, b) => a - b);
-  return { name, rate: samples.length / seconds, p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  return {
+    name,
+    rate: samples.length / seconds,
+    p50: percentileOf(samples, 0.5),
+    p99: percentileOf(samples, 0.99),
+  };
 }
 
 async function measure(

@@ -35,6 +35,7 @@ import { engineInWorker } from '../src/engine/worker.js';
 import { toNodeListener } from '../src/http/node-listener.js';
 import { createInboundHandler } from '../src/http/webhook-handler.js';
 import { benchEngine } from './http-engine.js';
+import { medianOf, percentileOf } from './stats.js';
 
 // Fake secrets, as in test/fixtures/twilio/secrets.json: nothing here is a real credential.
 const AUTH_TOKEN = 'fake-twilio-auth-token-for-tests-0001';
@@ -391,13 +392,6 @@ async function measureServer(
   return side;
 }
 
-const median = (values: number[]): number => {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
 /**
  * How far a side's p99 sits above its mean latency, as a multiple. Autocannon runs a closed loop of CONNECTIONS
  * clients, so the mean latency is CONNECTIONS / rate (Little's law), whatever the server: the p99 is that mean
@@ -406,16 +400,6 @@ const median = (values: number[]): number => {
  */
 export const tailOf = (side: { rate: number; p99: number }): number =>
   (side.p99 * side.rate) / (CONNECTIONS * 1000);
-
-/**
- * The nearest-rank percentile of ascending values: the smallest value with at least `p` of them at or below it.
- *
- * @example
- * percentileOf(Float64Array.of(1, 2, 3, 4), 0.5) // 2
- */
-export function percentileOf(sorted: ArrayLike<number>, p: number): number {
-  return sorted.length === 0 ? Number.NaN : sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
-}
 
 /**
  * The verdict over the rounds: the median round's share of the bare rate at least 30%, the median round's tail
@@ -428,11 +412,11 @@ export function verdictOf(
   rounds: Pick<HttpRound, 'ratio' | 'workerRatio' | 'tailRatio'>[],
   failures: number,
 ): { ratio: number; workerRatio: number; tailRatio: number; ok: boolean } {
-  const ratio = median(rounds.map((r) => r.ratio));
-  const tailRatio = median(rounds.map((r) => r.tailRatio));
+  const ratio = medianOf(rounds.map((r) => r.ratio));
+  const tailRatio = medianOf(rounds.map((r) => r.tailRatio));
   return {
     ratio,
-    workerRatio: median(rounds.map((r) => r.workerRatio)),
+    workerRatio: medianOf(rounds.map((r) => r.workerRatio)),
     tailRatio,
     ok: ratio >= 0.3 && tailRatio <= TAIL_LIMIT && failures === 0,
   };
@@ -448,8 +432,8 @@ function combine(name: string, runs: Measured[]): Measured {
   return {
     name,
     rate: runs.reduce((n, r) => n + r.rate, 0) / runs.length,
-    p50: median(runs.map((r) => r.p50)),
-    p99: median(runs.map((r) => r.p99)),
+    p50: medianOf(runs.map((r) => r.p50)),
+    p99: medianOf(runs.map((r) => r.p99)),
     failures: runs.reduce((n, r) => n + r.failures, 0),
     requests,
     cpuUsPerRequest: weighted((r) => r.cpuUsPerRequest),

@@ -7,15 +7,12 @@ import { transition } from 'xstate';
 import type { FlowEvent } from '../src/core/flow.js';
 import type { ConversationState } from '../src/core/types.js';
 import { salonBot } from '../test/support/salon.js';
+import { percentileOf } from './stats.js';
 
 const bot = salonBot();
 const machine = bot.flows.get('booking')!.machine;
 const script = ['book', '1', 'tomorrow 3pm', 'no', 'Fri 10:30am', 'maybe', 'no', 'tomorrow 3pm'];
 const start = Date.parse('2026-11-24T17:00:00Z');
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
 
 function measure(
   name: string,
@@ -30,8 +27,8 @@ function measure(
   samples.sort((a, b) => a - b);
   const result = {
     rate: samples.length / seconds,
-    p50: percentile(samples, 50),
-    p99: percentile(samples, 99),
+    p50: percentileOf(samples, 0.5),
+    p99: percentileOf(samples, 0.99),
   };
   if (!quiet) print(name, result);
   return result;

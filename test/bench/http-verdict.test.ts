@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { percentileOf, TAIL_LIMIT, tailOf, verdictOf } from '../../bench/http.js';
+import { TAIL_LIMIT, tailOf, verdictOf } from '../../bench/http.js';
+import { medianOf, percentileOf } from '../../bench/stats.js';
 
 describe('the HTTP benchmark verdict', () => {
   it('reads percentiles by nearest rank, NaN when nothing was measured', () => {
@@ -25,6 +26,12 @@ describe('the HTTP benchmark verdict', () => {
         },
       ),
     );
+  });
+
+  it('takes the median of numbers in any order, the mean of the middle two for an even count', () => {
+    expect(medianOf([3, 1, 2])).toBe(2);
+    expect(medianOf([3, 1, 2, 10])).toBe(2.5);
+    expect(medianOf([])).toBeNaN();
   });
 
   it('measures the tail against the mean latency of 50 connections (Little: 50 / rate)', () => {
