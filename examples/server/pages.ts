@@ -3,6 +3,8 @@
  * `dashboard.ts` load the data and check roles.
  */
 import type { ConversationSummary, OutboxMessage, StoredEvent } from '../../src/adapters/storage/types.js';
+import type { CalendarBooking } from './calendar.js';
+import type { CrmLead } from './crm.js';
 import type { Reports } from './reports.js';
 import type { BotRules } from './salon.js';
 import type { AppSession, AppUser } from './store.js';
@@ -136,4 +138,40 @@ ${input('threadTtlDays', 'Thread TTL in days (1–365): silence after which a me
 <select name="role"><option>viewer</option><option>agent</option><option>admin</option></select>
 <input name="password" type="password" placeholder="password (10+ chars)" minlength="10" required> <button>Add user</button></form></div>
 <div class="card"><h3>Audit log</h3><table>${audit.map((a) => `<tr><td class="meta">${esc(a.at)}</td><td>${esc(a.actor)}</td><td>${esc(a.action)}</td><td>${esc(a.target)}</td></tr>`).join('')}</table></div>`;
+}
+
+/** The Leads page: the CRM's leads (from the lead flow) and the calendar's upcoming bookings. */
+export function leadsBody(leads: CrmLead[], bookings: CalendarBooking[], timeZone: string): string {
+  const when = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    weekday: 'short',
+    month: 'short',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+  });
+  const leadRows = leads
+    .map(
+      (l) => `<tr><td>${esc(l.phone)}</td>
+<td>${esc(
+        Object.entries(l.fields)
+          .filter(([, v]) => v !== '' && v !== null)
+          .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join(' · '),
+      )}</td>
+<td>${l.tags.map((t) => `<span class="pill">${esc(t)}</span>`).join(' ')}</td><td>${esc(l.score ?? '')}</td>
+<td>${esc(l.owner ?? '')}</td><td class="meta">${esc(l.updatedAt)}</td></tr>`,
+    )
+    .join('');
+  const bookingRows = bookings
+    .map(
+      (b) =>
+        `<tr><td>${esc(when.format(new Date(b.start)))}</td><td>${esc(b.service)}</td><td>${esc(b.durationMinutes)} min</td><td>${esc(b.contact)}</td><td class="meta">${esc(b.bookingId)}</td></tr>`,
+    )
+    .join('');
+  return `<h1>Leads and bookings</h1>
+<div class="card"><h3>Leads (CRM)</h3><table id="leads" data-live><thead><tr><th>Contact</th><th>Details</th><th>Tags</th><th>Score</th><th>Owner</th><th>Updated</th></tr></thead>
+<tbody>${leadRows || '<tr><td colspan="6">No leads yet. Ask the bot for a wedding or group quote.</td></tr>'}</tbody></table></div>
+<div class="card"><h3>Upcoming bookings (calendar)</h3><table id="bookings" data-live><thead><tr><th>When</th><th>Service</th><th>Length</th><th>Contact</th><th>Booking</th></tr></thead>
+<tbody>${bookingRows || '<tr><td colspan="5">No bookings yet.</td></tr>'}</tbody></table></div>`;
 }

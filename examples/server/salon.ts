@@ -12,7 +12,7 @@ import type { BusinessHours } from '../../src/core/datetime.js';
 /** The salon's services: ids go to the calendar, names and aliases are what customers type. */
 export const salonServices = [
   { id: 'haircut', name: 'Haircut', durationMinutes: 45, aliases: ['cut', 'trim'] },
-  { id: 'color', name: 'Color', durationMinutes: 120, aliases: ['colour', 'dye'] },
+  { id: 'color', name: 'Color', durationMinutes: 120, aliases: ['colour', 'dye', 'highlights'] },
   { id: 'blowout', name: 'Blowout', durationMinutes: 30, aliases: ['blow dry'] },
 ];
 

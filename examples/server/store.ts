@@ -20,6 +20,39 @@ const SCRYPT = { N: 16_384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 /** Dashboard roles: viewers read, agents also reply and move threads, admins also export and edit rules. */
 export type Role = 'viewer' | 'agent' | 'admin';
 
+// A Map, not an object literal: `'constructor' in {…}` and `{…}['__proto__']` answer from Object.prototype, so a
+// role named after a prototype property would pass a check on a plain object (issue 23).
+const RANK: ReadonlyMap<string, number> = new Map<Role, number>([
+  ['viewer', 0],
+  ['agent', 1],
+  ['admin', 2],
+]);
+
+/**
+ * The rank of a role (viewer 0 < agent 1 < admin 2), or null for anything that is not exactly one of them.
+ *
+ * @param role - A role as stored or as sent by a form.
+ * @returns The rank, or null for an unknown role (`constructor`, `__proto__`, `Admin`, …).
+ * @example
+ * roleRank('agent') // 1
+ * roleRank('constructor') // null
+ */
+export function roleRank(role: unknown): number | null {
+  return typeof role === 'string' ? (RANK.get(role) ?? null) : null;
+}
+
+/**
+ * True when `role` is one of the three roles.
+ *
+ * @param role - Any value.
+ * @returns Whether it is `viewer`, `agent` or `admin`.
+ * @example
+ * isRole('__proto__') // false
+ */
+export function isRole(role: unknown): role is Role {
+  return roleRank(role) !== null;
+}
+
 /** A dashboard user (no password material). */
 export interface AppUser {
   email: string;
@@ -59,6 +92,8 @@ export function openAppStore(path: string) {
     CREATE TABLE IF NOT EXISTS app_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`);
 
   return {
+    /** The open database: the demo's calendar and CRM keep their tables in the same file. */
+    database: db,
     /** Number of users (0 means the first admin must be created). */
     userCount(): number {
       return (db.prepare('SELECT count(*) AS n FROM app_users').get() as { n: number }).n;
@@ -66,8 +101,16 @@ export function openAppStore(path: string) {
     /** Adds a user; the password is stored as `scrypt$N$r$p$salt$key`. */
     async createUser(email: string, role: Role, password: string): Promise<AppUser> {
       const clean = email.trim().toLowerCase();
-      if (!/^[^\s@]+@[^\s@]+$/.test(clean))
-        throw new SmsflowError('SMSFLOW_ERR_INVALID_CONFIG', `"${email}" is not an email address.`);
+      if (!isRole(role))
+        throw new SmsflowError(
+          'SMSFLOW_ERR_INVALID_CONFIG',
+          `Role "${String(role).slice(0, 40)}" is not viewer, agent or admin.`,
+        );
+      if (clean.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(clean))
+        throw new SmsflowError(
+          'SMSFLOW_ERR_INVALID_CONFIG',
+          `"${email.slice(0, 80)}" is not an email address.`,
+        );
       if (password.length < 10)
         throw new SmsflowError(
           'SMSFLOW_ERR_INVALID_CONFIG',

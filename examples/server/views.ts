@@ -30,7 +30,7 @@ textarea{width:100%;min-height:60px;box-sizing:border-box}nav.filters a{margin-r
 /** Wraps page content in the dashboard layout. */
 export function layout(title: string, body: string, session?: AppSession | null): string {
   const nav = session
-    ? `<a href="/">Inbox</a><a href="/reports">Reports</a>${session.user.role === 'admin' ? '<a href="/rules">Rules</a>' : ''}<a href="/simulator" target="_blank">Simulator</a>
+    ? `<a href="/">Inbox</a><a href="/reports">Reports</a><a href="/leads">Leads</a>${session.user.role === 'admin' ? '<a href="/rules">Rules</a>' : ''}<a href="/simulator" target="_blank">Simulator</a>
        <span class="who">${esc(session.user.email)} (${esc(session.user.role)})
        <form method="post" action="/logout" style="display:inline"><input type="hidden" name="_csrf" value="${esc(session.csrf)}"><button>Log out</button></form></span>`
     : '';

@@ -1,14 +1,46 @@
 /**
  * Web chat routes used by the phone simulator (and any chat widget): a session with a bearer token, turns as
- * JSON, replies and delivery states streamed back as server-sent events from the {@link WebchatHub}.
+ * JSON, replies and delivery states streamed back as server-sent events from the {@link WebchatHub}, and a
+ * web-form opt-in to reminder texts.
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
 import type { ChannelAdapter, WebhookRequest } from '../../src/adapters/channels/types.js';
 import { createWebchatToken, type WebchatHub } from '../../src/adapters/channels/webchat.js';
 import { tryNormalizePhone } from '../../src/core/phone.js';
 import type { Engine, EngineChange } from '../../src/engine/types.js';
+import { recordOptIn } from '../../src/proactive/opt-in.js';
+
+/** The disclosure the simulator shows beside its reminders box; recorded with the opt-in (TCPA, CTIA). */
+export const REMINDER_DISCLOSURE =
+  'Text me appointment reminders from Bella Salon. Msg frequency varies. Msg & data rates may apply. Reply HELP for help, STOP to end.';
+
+const sessionBody = z.object({ phone: z.string().min(1).max(40) });
+const optInBody = z.object({ sessionId: z.string().min(1).max(128), phone: z.string().min(1).max(40) });
+
+type Parsed<T> = { ok: true; data: T } | { ok: false; response: Response };
+
+/** Reads a JSON body against `schema`: malformed JSON and wrong shapes are 400s that say what was wrong. */
+async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<Parsed<T>> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await c.req.text());
+  } catch {
+    return {
+      ok: false,
+      response: c.json(
+        { error: 'invalid_json', message: 'The body is not JSON. Send {"phone":"+14155550100"}.' },
+        400,
+      ),
+    };
+  }
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return { ok: true, data: parsed.data };
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+  return { ok: false, response: c.json({ error: 'invalid_body', message: problems.slice(0, 300) }, 400) };
+}
 
 /** What the web chat routes need from the app. */
 export interface WebchatRouteOptions {
@@ -50,13 +82,14 @@ export function mountWebchat(app: Hono, options: WebchatRouteOptions): void {
   const { adapter, hub, secret } = options;
 
   app.post('/webchat/session', async (c) => {
-    const body = (await c.req.json().catch(() => ({}))) as { phone?: unknown };
-    const phone = tryNormalizePhone(String(body.phone ?? ''), { defaultCountry: 'US' });
+    const body = await jsonBody(c, sessionBody);
+    if (!body.ok) return body.response;
+    const phone = tryNormalizePhone(body.data.phone, { defaultCountry: 'US' });
     if (!phone)
       return c.json(
         {
           error: 'invalid_phone',
-          message: `"${String(body.phone ?? '').slice(0, 32)}" is not a phone number; try +14155550100.`,
+          message: `"${body.data.phone.slice(0, 32)}" is not a phone number; try +14155550100.`,
         },
         400,
       );
@@ -64,6 +97,23 @@ export function mountWebchat(app: Hono, options: WebchatRouteOptions): void {
     // The token is bound to the phone: turns must come from it (webchat adapter, version v1p).
     const token = createWebchatToken(sessionId, secret, { phone });
     return c.json({ sessionId, token, phone, to: options.businessNumber });
+  });
+
+  // The simulator's "text me reminders" box: a web-form opt-in, bound to the session's token and number.
+  // Reminders are proactive messages and need recorded consent (docs/proactive-messaging.md).
+  app.post('/webchat/optin', async (c) => {
+    const body = await jsonBody(c, optInBody);
+    if (!body.ok) return body.response;
+    const token = /^Bearer (\S+)$/.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
+    const { sessionId, phone } = body.data;
+    if (!tokenMatches(token, sessionId, phone, secret)) return c.json({ error: 'invalid_token' }, 401);
+    await recordOptIn(options.engine(), phone, 'web_form', REMINDER_DISCLOSURE, {
+      id: `webchat:${sessionId}`,
+      business: options.businessNumber,
+      channel: 'webchat',
+      description: 'appointment reminders',
+    });
+    return c.json({ ok: true });
   });
 
   const verified = async (c: Context) => {

@@ -101,6 +101,8 @@ export function mountWebhooks(
     logger: Logger;
     /** Shared rate-limit buckets (Redis when several processes serve webhooks). @default in memory */
     rateLimitStore?: RateLimitStore;
+    /** Largest body, the app's one limit (its middleware refuses larger ones first). @default 65536 */
+    maxBodyBytes?: number;
   },
 ): void {
   const { providers, publicUrl } = options;
@@ -128,7 +130,12 @@ export function mountWebhooks(
       continue;
     }
     // Signatures cover the URL the provider called: PUBLIC_URL + path, never the Host header.
-    const common = { engine, channel: adapter, logger };
+    const common = {
+      engine,
+      channel: adapter,
+      logger,
+      ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    };
     const rateLimit = options.rateLimitStore ? { store: options.rateLimitStore } : undefined;
     const inbound = createInboundHandler({
       ...common,

@@ -1,5 +1,9 @@
-/** Helpers shared by the host-app tests: a served app on a temp SQLite file, cookies, SSE, booking text. */
+/**
+ * Helpers shared by the host-app tests: a served app on a temp SQLite file, cookies, SSE, the simulator, booking
+ * text, large bodies and peak memory.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +17,13 @@ export interface Served {
   close(): Promise<void>;
 }
 
-/** Serves createApp on a random port over a temp SQLite file. */
-export async function serveApp(config: Partial<AppConfig> = {}): Promise<Served> {
-  const dir = mkdtempSync(join(tmpdir(), 'smsflow-host-'));
+/**
+ * Serves createApp on a random port over a temp SQLite file. With `dir`, the database lives there and is kept on
+ * close (a restart test serves the same directory twice and removes it itself).
+ */
+export async function serveApp(config: Partial<AppConfig> & { dir?: string } = {}): Promise<Served> {
+  const { dir: given, ...rest } = config;
+  const dir = given ?? mkdtempSync(join(tmpdir(), 'smsflow-host-'));
   const host = await createApp({
     publicUrl: 'https://sms.example.test',
     dbPath: join(dir, 'smsflow.db'),
@@ -23,7 +31,7 @@ export async function serveApp(config: Partial<AppConfig> = {}): Promise<Served>
     adminPassword: 'admin-password-123',
     logger: pino({ level: 'silent' }),
     dispatchIntervalMs: 50,
-    ...config,
+    ...rest,
   });
   const server = serve({ fetch: host.app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
@@ -35,7 +43,7 @@ export async function serveApp(config: Partial<AppConfig> = {}): Promise<Served>
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await host.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (!given) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -138,4 +146,140 @@ export function openDayName(now = new Date()): string {
     if (['Tuesday', 'Wednesday', 'Thursday', 'Friday'].includes(weekday)) return weekday;
   }
   return 'Wednesday';
+}
+
+/** Opens a simulator session (optionally opted in to reminders) and its event stream; texts and waits for replies. */
+export async function simulator(base: string, phone: string, options: { optIn?: boolean } = {}) {
+  const session = (await (
+    await fetch(`${base}/webchat/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ phone }),
+    })
+  ).json()) as { sessionId: string; token: string; phone: string; to: string };
+  const q = new URLSearchParams({ token: session.token, sessionId: session.sessionId, phone: session.phone });
+  const stream = sseEvents(await fetch(`${base}/webchat/events?${q}`));
+  await stream.next((e) => e.event === 'ready');
+  const authorized = { 'content-type': 'application/json', authorization: `Bearer ${session.token}` };
+  if (options.optIn) {
+    const res = await fetch(`${base}/webchat/optin`, {
+      method: 'POST',
+      headers: authorized,
+      body: JSON.stringify({ sessionId: session.sessionId, phone: session.phone }),
+    });
+    if (res.status !== 200) throw new Error(`opt-in answered ${res.status}: ${await res.text()}`);
+  }
+  let n = 0;
+  const send = async (text: string) => {
+    const res = await fetch(`${base}/webchat/messages`, {
+      method: 'POST',
+      headers: authorized,
+      body: JSON.stringify({
+        sessionId: session.sessionId,
+        from: session.phone,
+        to: session.to,
+        text,
+        id: `${session.sessionId}-t${++n}`,
+      }),
+    });
+    if (res.status !== 200) throw new Error(`turn answered ${res.status}: ${await res.text()}`);
+  };
+  const reply = async (pattern: RegExp, timeoutMs?: number) => {
+    const e = await stream.next(
+      (x) => x.event === 'reply' && pattern.test(JSON.parse(x.data).text),
+      timeoutMs,
+    );
+    return JSON.parse(e.data) as { id: string; text: string; segments: number; encoding: string };
+  };
+  return { session, send, reply, stream };
+}
+
+/** What {@link sendLarge} saw: the status (0 when the server closed the connection without answering). */
+export interface LargeResult {
+  status: number;
+  body: string;
+  /** Bytes written before the answer (or the connection's end). */
+  sentBytes: number;
+}
+
+/**
+ * POSTs a body of `bytes` bytes in 64 KiB chunks, stopping as soon as the server answers (a server that refuses
+ * early must not make the client push the rest). With `chunked` no Content-Length is sent, so the server has to
+ * count. Never holds more than one chunk in memory.
+ */
+export function sendLarge(
+  url: string,
+  options: { bytes: number; chunked?: boolean; headers?: Record<string, string> },
+): Promise<LargeResult> {
+  const chunk = Buffer.alloc(64 * 1024, 'a');
+  return new Promise((resolve) => {
+    let sentBytes = 0;
+    let answered = false;
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...options.headers,
+    };
+    if (!options.chunked) headers['content-length'] = options.bytes;
+    const req = httpRequest(url, { method: 'POST', headers });
+    const done = (result: LargeResult) => {
+      if (answered) return;
+      answered = true;
+      req.destroy();
+      resolve(result);
+    };
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        if (body.length < 10_000) body += d;
+      });
+      res.on('end', () => done({ status: res.statusCode ?? 0, body, sentBytes }));
+      res.on('error', () => done({ status: res.statusCode ?? 0, body, sentBytes }));
+    });
+    req.on('error', () => setTimeout(() => done({ status: 0, body: '', sentBytes }), 200));
+    const pump = () => {
+      while (!answered && sentBytes < options.bytes) {
+        const piece =
+          options.bytes - sentBytes >= chunk.length ? chunk : chunk.subarray(0, options.bytes - sentBytes);
+        sentBytes += piece.length;
+        if (!req.write(piece)) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      if (!answered) req.end();
+    };
+    pump();
+  });
+}
+
+/** Runs `work` while sampling this process's resident memory every 5 ms; returns the peak above the start. */
+export async function peakRss<T>(work: () => Promise<T>): Promise<{ result: T; peakExtraBytes: number }> {
+  const start = process.memoryUsage.rss();
+  let peak = start;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 5);
+  try {
+    const result = await work();
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { result, peakExtraBytes: peak - start };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** A JSON POST; returns status and text. */
+export async function postJson(
+  base: string,
+  path: string,
+  body: string,
+  headers: Record<string, string> = {},
+) {
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+  return { status: res.status, text: await res.text() };
 }
