@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { twilioSignature } from '../../src/adapters/channels/twilio.js';
-import { browser, openDayName, type Served, serveApp, sseEvents } from './server-helpers.js';
+import { browser, openDayName, simulator as openSimulator, type Served, serveApp } from './server-helpers.js';
 
 const TWILIO_TOKEN = 'test-auth-token-for-host-app';
 let served: Served;
@@ -12,45 +12,13 @@ afterAll(async () => {
   await served?.close();
 });
 
-/** Opens a simulator session and its event stream. */
-async function simulator(phone: string) {
-  const session = (await (
-    await fetch(`${served.base}/webchat/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ phone }),
-    })
-  ).json()) as { sessionId: string; token: string; phone: string; to: string };
-  const q = new URLSearchParams({ token: session.token, sessionId: session.sessionId, phone: session.phone });
-  const stream = sseEvents(await fetch(`${served.base}/webchat/events?${q}`));
-  await stream.next((e) => e.event === 'ready');
-  let n = 0;
-  const send = async (text: string) => {
-    const res = await fetch(`${served.base}/webchat/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${session.token}` },
-      body: JSON.stringify({
-        sessionId: session.sessionId,
-        from: session.phone,
-        to: session.to,
-        text,
-        id: `t${++n}`,
-      }),
-    });
-    expect(res.status).toBe(200);
-  };
-  const reply = async (pattern: RegExp) => {
-    const e = await stream.next((x) => x.event === 'reply' && pattern.test(JSON.parse(x.data).text));
-    return JSON.parse(e.data) as { id: string; text: string; segments: number; encoding: string };
-  };
-  return { session, send, reply, stream };
-}
+const simulator = (phone: string) => openSimulator(served.base, phone);
 
 describe('host app: basics', () => {
-  it('GET /health reports the storage', async () => {
+  it('GET /health answers ok after a storage round trip (details only for admins: server-hardening.test.ts)', async () => {
     const res = await fetch(`${served.base}/health`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ ok: true, storage: 'sqlite', providers: ['twilio'] });
+    expect(await res.json()).toEqual({ ok: true });
   });
 
   it('serves the simulator page', async () => {
