@@ -22,6 +22,8 @@ import { layout, loginPage } from './views.js';
 const SESSION_COOKIE = 'smsflow_sid';
 const LOGIN_CSRF_COOKIE = 'smsflow_login_csrf';
 const SESSION_TTL_MS = 12 * 3_600_000;
+/** Longest agent reply: 10 concatenated GSM-7 segments, as the reply box allows. */
+const MAX_REPLY_CHARS = 1600;
 
 type Env = { Variables: { session: AppSession } };
 
@@ -84,7 +86,11 @@ const same = (a: string, b: string) => {
 
 /** Validates rules from the form; returns the problems (empty when valid). */
 export function validateRules(input: Record<string, unknown>): { rules: BotRules; problems: string[] } {
-  const num = (name: string) => Number(input[name]);
+  // Plain decimals only, as the form's number inputs send: Number() alone would take '0x1', '1e3' or ' '.
+  const num = (name: string) => {
+    const value = input[name];
+    return typeof value === 'string' && /^\d{1,6}(\.\d{1,6})?$/.test(value) ? Number(value) : Number.NaN;
+  };
   const rules = {
     confidenceThreshold: num('confidenceThreshold'),
     maxRetries: num('maxRetries'),
@@ -235,6 +241,13 @@ export function mountDashboard(
     if (!(await known(c))) return renderConversation(c);
     const text = field(await formOf(c), 'text').trim();
     if (!text) return renderConversation(c, 'Write a reply first.', 400);
+    // The reply box's own limit (pages.ts), checked here too: a form is only a suggestion to a client.
+    if (text.length > MAX_REPLY_CHARS)
+      return renderConversation(
+        c,
+        `A reply is at most ${MAX_REPLY_CHARS} characters (this one has ${text.length}).`,
+        400,
+      );
     try {
       await host.engine().sendAgentReply(key, text, c.get('session').user.email);
     } catch (error) {

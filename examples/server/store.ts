@@ -106,7 +106,7 @@ export function openAppStore(path: string) {
           'SMSFLOW_ERR_INVALID_CONFIG',
           `Role "${String(role).slice(0, 40)}" is not viewer, agent or admin.`,
         );
-      if (clean.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(clean))
+      if (clean.length > 254 || !/^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u.test(clean))
         throw new SmsflowError(
           'SMSFLOW_ERR_INVALID_CONFIG',
           `"${email.slice(0, 80)}" is not an email address.`,

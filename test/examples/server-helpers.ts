@@ -220,25 +220,28 @@ export function sendLarge(
       ...options.headers,
     };
     if (!options.chunked) headers['content-length'] = options.bytes;
-    const req = httpRequest(url, { method: 'POST', headers });
-    const done = (result: LargeResult) => {
+    // A connection of its own: a body abandoned halfway must not leave a pooled keep-alive socket mid-request.
+    const req = httpRequest(url, { method: 'POST', headers, agent: false });
+    let status = 0;
+    let body = '';
+    const done = () => {
       if (answered) return;
       answered = true;
       req.destroy();
-      resolve(result);
+      resolve({ status, body, sentBytes });
     };
     req.on('response', (res) => {
-      let body = '';
+      status = res.statusCode ?? 0;
       res.setEncoding('utf8');
       res.on('data', (d: string) => {
         if (body.length < 10_000) body += d;
       });
-      res.on('end', () => done({ status: res.statusCode ?? 0, body, sentBytes }));
-      res.on('error', () => done({ status: res.statusCode ?? 0, body, sentBytes }));
+      res.on('end', done);
+      res.on('error', done);
     });
-    req.on('error', () => setTimeout(() => done({ status: 0, body: '', sentBytes }), 200));
+    req.on('error', () => setTimeout(done, 200));
     const pump = () => {
-      while (!answered && sentBytes < options.bytes) {
+      while (!answered && status === 0 && sentBytes < options.bytes) {
         const piece =
           options.bytes - sentBytes >= chunk.length ? chunk : chunk.subarray(0, options.bytes - sentBytes);
         sentBytes += piece.length;
@@ -247,7 +250,7 @@ export function sendLarge(
           return;
         }
       }
-      if (!answered) req.end();
+      if (!answered && status === 0) req.end();
     };
     pump();
   });
