@@ -21,6 +21,7 @@ const host = await createApp({
   ...(process.env.SMSFLOW_ADMIN_PASSWORD ? { adminPassword: process.env.SMSFLOW_ADMIN_PASSWORD } : {}),
   ...(process.env.WEBCHAT_SECRET ? { webchatSecret: process.env.WEBCHAT_SECRET } : {}),
   ...(process.env.BUSINESS_NUMBER ? { businessNumber: process.env.BUSINESS_NUMBER } : {}),
+  trustProxy: process.env.TRUST_PROXY === '1',
 });
 
 const server = serve({ fetch: host.app.fetch, port }, () => {
