@@ -100,7 +100,7 @@ describe('host app: provider webhooks', () => {
     expect(res.status).toBe(403);
   });
 
-  it('refuses a body over 64 KiB with 413 before reading it all (the library handler)', async () => {
+  it('refuses a body over 64 KiB with 413 before reading it all (the app-wide limit)', async () => {
     const res = await fetch(`${served.base}/webhooks/twilio`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'x' },
