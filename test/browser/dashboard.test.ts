@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDayName, type Served, serveApp } from '../examples/server-helpers.js';
+import { openDayName, type Served, serveApp, simulator } from '../examples/server-helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -109,6 +109,29 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(await dash.locator('#r-first-response').textContent()).toMatch(/^\d+s$/);
     await shoot(dash, 'reports', true);
   }, 60_000);
+
+  it('lists the leads of the lead flow and the bookings of the calendar on the Leads page', async () => {
+    // The lead conversation goes through the web chat routes directly; the page is what this test looks at.
+    const lead = await simulator(served.base, '+14155550177');
+    for (const [text, next] of [
+      ['I need a quote', /What do you need/],
+      ['wedding hair for 5 people', /budget/],
+      ['3', /When do you need it/],
+      ['2', /your name/],
+      ['Maria Diaz', /email/],
+      ['maria@example.com', /May we contact you/],
+      ['yes', /we will be in touch/],
+    ] as const) {
+      await lead.send(text);
+      await lead.reply(next);
+    }
+    lead.stream.cancel();
+    await dash.goto(`${served.base}/leads`);
+    await shows(dash.locator('#leads'), 'maria@example.com');
+    // The booking made in the simulator by the first test.
+    await shows(dash.locator('#bookings'), '+14155550123');
+    await shoot(dash, 'leads', true);
+  }, 30_000);
 
   it('disables the reply box for an opted-out number', async () => {
     await sim.goto(`${served.base}/simulator`);
