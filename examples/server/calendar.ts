@@ -9,7 +9,7 @@ import { TZDate } from '@date-fns/tz';
 import type Database from 'better-sqlite3';
 import { format } from 'date-fns';
 import { z } from 'zod';
-import type { CalendarAdapter } from '../../src/adapters/actions/types.js';
+import type { ActionContext, CalendarAdapter } from '../../src/adapters/actions/types.js';
 import { type BusinessHours, checkSlot } from '../../src/core/datetime.js';
 import { SmsflowError } from '../../src/core/errors.js';
 import { effectLedger } from './effect-ledger.js';
@@ -39,10 +39,32 @@ export interface CalendarBooking {
   status: 'booked' | 'cancelled';
 }
 
-/** The SQLite calendar: a {@link CalendarAdapter} plus `bookings()` for the dashboard. */
+/** The SQLite calendar: a {@link CalendarAdapter} with slot holds and lookups, plus `bookings()` for the dashboard. */
 export interface SqliteCalendar extends CalendarAdapter {
+  /** Books a slot; with `holdId` it turns that hold into the booking (the slot a deposit was paid for). */
+  book(
+    request: { service: string; start: string; durationMinutes: number; paymentId?: string; holdId?: string },
+    context: ActionContext,
+  ): Promise<{ bookingId: string }>;
+  /** The contact's (`context.contact`) active bookings, soonest first. */
+  find(request: Record<string, never>, context: ActionContext): Promise<{ bookings: FoundBooking[] }>;
+  /** Holds a slot while a deposit is paid: nobody else can book it until `book` with the hold or `release`. */
+  hold(
+    request: { service: string; start: string; durationMinutes: number; minutes: number },
+    context: ActionContext,
+  ): Promise<{ holdId: string }>;
+  /** Releases a hold that was not booked. */
+  release(request: { holdId: string }, context: ActionContext): Promise<{ released: boolean }>;
   /** Active bookings that end after `from`, soonest first (at most `limit`). */
   bookings(options?: { from?: Date; limit?: number }): CalendarBooking[];
+}
+
+/** A booking as {@link SqliteCalendar.find} returns it. */
+export interface FoundBooking {
+  id: string;
+  service: string;
+  /** ISO start with offset. */
+  start: string;
 }
 
 const NAME = 'demo-calendar';
@@ -72,8 +94,9 @@ function spanOf(request: unknown): { startMs: number; endMs: number; minutes: nu
 
 /**
  * Creates the SQLite calendar (tables `demo_bookings` and `demo_calendar_effects`, created when missing).
- * `book`, `reschedule` and `cancel` are idempotent on `context.effectId`; a slot that overlaps an active booking
- * or leaves opening hours is refused with `SMSFLOW_ERR_PROVIDER`.
+ * `book`, `reschedule`, `cancel`, `hold` and `release` are idempotent on `context.effectId`; a slot that overlaps
+ * an active booking or hold, or leaves opening hours, is refused with `SMSFLOW_ERR_PROVIDER`. Holds are rows of
+ * the same table (`held`, then `converted` by a booking or `released`), so they survive a restart too.
  *
  * @param options - See {@link SqliteCalendarOptions}.
  * @returns A {@link SqliteCalendar} named `demo-calendar`.
@@ -90,13 +113,23 @@ export function sqliteCalendar(options: SqliteCalendarOptions): SqliteCalendar {
       thread_id TEXT NOT NULL, payment_id TEXT, status TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS demo_bookings_span ON demo_bookings (status, start_ms);`);
   const ledger = effectLedger(db, 'demo_calendar_effects', NAME);
+  // A held slot blocks like a booking until it is booked or released.
   const overlapping = db.prepare(
-    `SELECT id FROM demo_bookings WHERE status = 'booked' AND start_ms < ? AND end_ms > ? AND id != ? LIMIT 1`,
+    `SELECT id FROM demo_bookings WHERE status IN ('booked', 'held') AND start_ms < ? AND end_ms > ? AND id != ?
+     LIMIT 1`,
   );
   const taken = db.prepare(
     `SELECT start_ms AS startMs, end_ms AS endMs FROM demo_bookings
-     WHERE status = 'booked' AND start_ms < ? AND end_ms > ?`,
+     WHERE status IN ('booked', 'held') AND start_ms < ? AND end_ms > ?`,
   );
+  const insert = db.prepare(
+    `INSERT INTO demo_bookings (id, service, start, start_ms, end_ms, contact, thread_id, payment_id, status)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const setStatus = db.prepare('UPDATE demo_bookings SET status = ? WHERE id = ?');
+  // Derived from the effect id: a replayed conversation gets the same booking or hold id.
+  const idFor = (prefix: string, context: ActionContext) =>
+    `${prefix}_${createHash('sha256').update(context.effectId).digest('hex').slice(0, 16)}`;
   const byId = db.prepare(
     'SELECT id, status, start_ms AS startMs, end_ms AS endMs FROM demo_bookings WHERE id = ?',
   );
@@ -144,13 +177,18 @@ export function sqliteCalendar(options: SqliteCalendarOptions): SqliteCalendar {
     async book(request, context) {
       return ledger.once('book', context, () => {
         const { startMs, endMs, minutes } = spanOf(request);
-        assertBookable(startMs, endMs, minutes);
-        // Derived from the effect id: a replayed conversation gets the same booking id.
-        const bookingId = `bk_${createHash('sha256').update(context.effectId).digest('hex').slice(0, 16)}`;
-        db.prepare(
-          `INSERT INTO demo_bookings (id, service, start, start_ms, end_ms, contact, thread_id, payment_id, status)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'booked')`,
-        ).run(
+        const holdId = request.holdId;
+        if (holdId !== undefined) {
+          const hold = byId.get(String(holdId)) as { status: string } | undefined;
+          if (hold?.status !== 'held')
+            throw refused(
+              `No active hold ${JSON.stringify(String(holdId).slice(0, 80))}: it was released or booked.`,
+            );
+        }
+        assertBookable(startMs, endMs, minutes, holdId);
+        if (holdId !== undefined) setStatus.run('converted', holdId);
+        const bookingId = idFor('bk', context);
+        insert.run(
           bookingId,
           String(request.service).slice(0, 100),
           request.start,
@@ -159,6 +197,7 @@ export function sqliteCalendar(options: SqliteCalendarOptions): SqliteCalendar {
           context.contact,
           context.threadId,
           request.paymentId ?? null,
+          'booked',
         );
         return { bookingId };
       });
@@ -186,10 +225,43 @@ export function sqliteCalendar(options: SqliteCalendarOptions): SqliteCalendar {
       return ledger.once('cancel', context, () => {
         const row = byId.get(String(request.bookingId)) as { status: string } | undefined;
         if (!row) return { cancelled: false };
-        db.prepare(`UPDATE demo_bookings SET status = 'cancelled' WHERE id = ?`).run(
-          String(request.bookingId),
-        );
+        setStatus.run('cancelled', String(request.bookingId));
         return { cancelled: true };
+      });
+    },
+    async find(_request, context) {
+      const rows = db
+        .prepare(
+          `SELECT id, service, start FROM demo_bookings WHERE status = 'booked' AND contact = ? ORDER BY start_ms`,
+        )
+        .all(context.contact) as FoundBooking[];
+      return { bookings: rows };
+    },
+    async hold(request, context) {
+      return ledger.once('hold', context, () => {
+        const { startMs, endMs, minutes } = spanOf(request);
+        assertBookable(startMs, endMs, minutes);
+        const holdId = idFor('hold', context);
+        insert.run(
+          holdId,
+          String(request.service).slice(0, 100),
+          request.start,
+          startMs,
+          endMs,
+          context.contact,
+          context.threadId,
+          null,
+          'held',
+        );
+        return { holdId };
+      });
+    },
+    async release(request, context) {
+      return ledger.once('release', context, () => {
+        const row = byId.get(String(request.holdId)) as { status: string } | undefined;
+        if (row?.status !== 'held') return { released: false };
+        setStatus.run('released', String(request.holdId));
+        return { released: true };
       });
     },
     bookings({ from = new Date(), limit = 100 } = {}) {

@@ -68,4 +68,27 @@ describe('demo sqlite calendar', () => {
       code: 'SMSFLOW_ERR_PROVIDER',
     });
   });
+
+  it('holds a slot for a deposit: others cannot book it, the hold books it, a release frees it', async () => {
+    const cal = sqliteCalendar({ database: new Database(':memory:'), timeZone: zone, hours: salonHours });
+    const req = { service: 'color', start: slot, durationMinutes: 60 };
+    const { holdId } = await cal.hold({ ...req, minutes: 15 }, ctx('h1'));
+    expect(await cal.hold({ ...req, minutes: 15 }, ctx('h1'))).toEqual({ holdId });
+    expect((await cal.check(req, ctx('c1'))).available).toBe(false);
+    await expect(cal.book(req, ctx('b1'))).rejects.toMatchObject({ code: 'SMSFLOW_ERR_PROVIDER' });
+    const { bookingId } = await cal.book({ ...req, holdId }, { ...ctx('b2'), contact: '+14155550177' });
+    // Booked once: the hold cannot be booked or released again, and the slot stays taken.
+    await expect(cal.book({ ...req, holdId }, ctx('b3'))).rejects.toThrow(/No active hold/);
+    expect(await cal.release({ holdId }, ctx('r1'))).toEqual({ released: false });
+    expect((await cal.check(req, ctx('c2'))).available).toBe(false);
+    expect(await cal.find({}, { ...ctx('f1'), contact: '+14155550177' })).toEqual({
+      bookings: [{ id: bookingId, service: 'color', start: slot }],
+    });
+
+    const later = '2030-06-04T14:00:00-07:00';
+    const second = await cal.hold({ ...req, start: later, minutes: 15 }, ctx('h2'));
+    expect(await cal.release(second, ctx('r2'))).toEqual({ released: true });
+    expect((await cal.check({ ...req, start: later }, ctx('c3'))).available).toBe(true);
+    expect(await cal.find({}, ctx('f2'))).toEqual({ bookings: [] });
+  });
 });
