@@ -42,7 +42,13 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { salonConfig, salonHours, salonServices } from '../../examples/server/salon.js';
-import { memoryCalendar, memoryCrm, memoryNotifier, memoryPayments } from '../../src/exports/actions.js';
+import {
+  type MemoryBooking,
+  memoryCalendar,
+  memoryCrm,
+  memoryNotifier,
+  memoryPayments,
+} from '../../src/exports/actions.js';
 import { createProactive, inProcessScheduler, type Proactive } from '../../src/exports/proactive.js';
 import {
   type Bot,
@@ -66,6 +72,7 @@ import {
 import {
   type ConversationMetrics,
   type ConversationVerdict,
+  type JudgeOptions,
   judgeConversation,
   metricsOf,
   type Observation,
@@ -83,6 +90,8 @@ export interface RunConversationsOptions {
   services?: readonly { id: string; durationMinutes: number }[];
   /** Only the conversations this accepts. @default all */
   filter?: (conversation: ScriptedConversation) => boolean;
+  /** Catalog keys the judge reads; see {@link JudgeOptions}. @default the booking flow's */
+  judge?: JudgeOptions;
 }
 
 /** One conversation's result: its verdict, the exchange, and where the thread ended. */
@@ -138,6 +147,7 @@ export async function runConversations(
         minutesBetween: conversation.minutesBetween ?? parsed.minutesBetween,
         hours: options.hours ?? salonHours,
         services,
+        judge: options.judge ?? {},
       }),
     );
   }
@@ -150,6 +160,7 @@ interface RunContext {
   minutesBetween: number;
   hours: BusinessHours;
   services: readonly { id: string; durationMinutes: number }[];
+  judge: JudgeOptions;
 }
 
 async function runOne(
@@ -199,6 +210,8 @@ async function runOne(
   for (const [i, text] of conversation.turns.entries()) {
     now = startMs + i * run.minutesBetween * 60_000;
     const before = state;
+    const active = (b: MemoryBooking) => b.status === 'booked' && b.contact === run.phone;
+    const activeBefore = calendar.bookings().filter(active).length;
     const messageId = `${conversation.id}-m${i + 1}`;
     await engine.handleInbound({ id: messageId, from: run.phone, to: BUSINESS, text, receivedAt: clock() });
     // Without start() the engine dispatches nothing by itself: stop() waits for the effects in flight (and the
@@ -208,7 +221,6 @@ async function runOne(
     state = (await storage.getConversation(key))?.state ?? null;
     if (i === 0) slotsAfterFirst = (state?.thread as { slots?: unknown } | undefined)?.slots;
     const ofThis = (id: string) => id.startsWith(`${messageId}:`);
-    const bookings = calendar.bookings();
     turns.push({
       text,
       replies: sent.filter((s) => ofThis(s.id)).map((s) => s.text),
@@ -217,8 +229,8 @@ async function runOne(
       consentBefore: before?.consent.status ?? 'unknown',
       pendingBefore: before?.thread.pending,
       pendingAfter: state?.thread.pending,
-      activeBookingsAfter: bookings.filter((b) => b.status === 'booked' && b.contact === run.phone).length,
-      createdSoFar: bookings.length - bookingsBefore.length,
+      activeBookingsBefore: activeBefore,
+      createdSoFar: calendar.bookings().length - bookingsBefore.length,
     });
   }
   await engine.stop();
@@ -233,7 +245,7 @@ async function runOne(
     turns,
     slotsAfterFirst,
   };
-  const verdict = judgeConversation(conversation, observation);
+  const verdict = judgeConversation(conversation, observation, run.judge);
   return {
     id: conversation.id,
     category: conversation.category,

@@ -22,8 +22,8 @@ export interface ObservedTurn {
   /** The question the flow waited on before and after the message (`thread.pending`). */
   pendingBefore: unknown;
   pendingAfter: unknown;
-  /** Bookings of the contact active after the message. */
-  activeBookingsAfter: number;
+  /** Bookings of the contact active before the message. */
+  activeBookingsBefore: number;
   /** Bookings created by the conversation so far (any status). */
   createdSoFar: number;
 }
@@ -62,11 +62,21 @@ export interface ConversationVerdict {
 
 const GAVE_UP = new Set(['retries_exhausted', 'low_confidence']);
 
+/** Options of {@link judgeConversation}. */
+export interface JudgeOptions {
+  /**
+   * Catalog keys of replies that say the contact has no upcoming booking: sent while one exists, they fail the
+   * conversation (issue 25: reschedule and cancel look the booking up before they answer). @default ['noBooking']
+   */
+  noBookingKeys?: readonly string[];
+}
+
 /**
  * Judges one conversation from what was observed. See the runner's header for each outcome's rule.
  *
  * @param conversation - The scripted conversation with its expectation.
  * @param seen - What the runner observed.
+ * @param options - Catalog keys the judge reads.
  * @returns The verdict with every failed check.
  * @example
  * const verdict = judgeConversation(conversation, observation);
@@ -75,6 +85,7 @@ const GAVE_UP = new Set(['retries_exhausted', 'low_confidence']);
 export function judgeConversation(
   conversation: ScriptedConversation,
   seen: Observation,
+  options: JudgeOptions = {},
 ): ConversationVerdict {
   const { expect } = conversation;
   const failures: string[] = [];
@@ -135,7 +146,28 @@ export function judgeConversation(
     const hit = escalations.some((r) => r === wanted || (GAVE_UP.has(wanted) && GAVE_UP.has(r)));
     if (!hit)
       fail(`expected a handoff (${wanted}); saw ${escalations.length ? escalations.join(', ') : 'none'}`);
+    // A script ends at the message that should bring a person in: one before it came too early.
+    const first = seen.turns.findIndex((t) => t.events.some((e) => e.type === 'escalation'));
+    if (first !== -1 && first < seen.turns.length - 1)
+      fail(`handed to a person at message ${first + 1} of ${seen.turns.length}, too early`);
   }
+
+  // Every scripted message is meant to be understood; only a script that ends with a person may hold one that
+  // is not (an `invalid` event: the flow rejected the answer and asked again).
+  if (expect.handoff === false) {
+    seen.turns.forEach((t, i) => {
+      if (t.events.some((e) => e.type === 'invalid'))
+        fail(`message ${i + 1} ("${t.text.slice(0, 40)}") was not understood`);
+    });
+  }
+
+  // A contact with an upcoming booking is never told there is none.
+  const noBooking = new Set(options.noBookingKeys ?? ['noBooking']);
+  seen.turns.forEach((t, i) => {
+    const said = t.events.some((e) => e.type === 'outbound' && noBooking.has(String(e.data.key)));
+    if (said && t.activeBookingsBefore > 0)
+      fail(`message ${i + 1} was told there is no booking, though the contact has one`);
+  });
 
   // Consent: only an opt-out may opt out.
   if (expect.outcome === 'opted_out' && !optedOut) fail('expected an opt-out; consent is not opted_out');
