@@ -7,8 +7,15 @@
 import { describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
 import { runConversations } from '../../bench/understanding/conversations.js';
-import { type CorpusInput, localToIso, parseCorpus } from '../../bench/understanding/corpus.js';
+import {
+  type CorpusInput,
+  categories,
+  loadCorpus,
+  localToIso,
+  parseCorpus,
+} from '../../bench/understanding/corpus.js';
 import { metricsOf } from '../../bench/understanding/judge.js';
+import { salonKnowledgeBase, salonServices } from '../../examples/server/salon.js';
 import {
   type BotConfig,
   type BusinessHours,
@@ -315,6 +322,19 @@ describe('the corpus schema', () => {
     expect(message).toContain('conversations.3.setup.booking.start: a real calendar day');
     expect(message).toContain('conversations.4.setup.booking');
     expect(message).toContain('conversations.5.expect.faq');
+  });
+
+  it('holds the salon corpus: every category, services and FAQ answers the demo salon has', () => {
+    const corpus = loadCorpus();
+    expect(corpus.conversations.length).toBeGreaterThanOrEqual(170);
+    expect(new Set(corpus.conversations.map((c) => c.category))).toEqual(new Set(categories));
+    const serviceIds = new Set(salonServices.map((s) => s.id));
+    const faqIds = new Set(salonKnowledgeBase.map((e) => e.id));
+    for (const c of corpus.conversations) {
+      for (const id of [c.expect.booking?.service, c.setup?.booking?.service, c.openerSlots?.service])
+        if (id !== undefined) expect(serviceIds, c.id).toContain(id);
+      if (c.expect.faq !== undefined) expect(faqIds, c.id).toContain(c.expect.faq);
+    }
   });
 
   it('rejects two conversations with one id', () => {
